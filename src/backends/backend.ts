@@ -1,0 +1,94 @@
+import type { Fields, LineageStep } from '../core/record.js';
+import type { Ledger, LedgerTx } from '../ledger/ledger.js';
+
+export type BackendKind = 'sqlite' | 'postgres';
+
+/** SQL-level type of a target column; undeclared fields keep the value as given. */
+export type ColumnType = 'any' | 'text' | 'real' | 'integer' | 'boolean';
+
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+}
+
+/** How a target table is keyed and guarded. Decided by the strategy, fixed per table. */
+export interface TargetSpec {
+  table: string;
+  columns: readonly ColumnSpec[];
+  /** Column with a unique index, for the key strategies. */
+  key: string | null;
+  /** Type of `_sluice_cursor` when a cursor is configured, else null. */
+  cursor: 'real' | 'text' | null;
+  /** True when rows carry `_sluice_hash` (append with a cursor and no key: boundary dedup). */
+  rowHash: boolean;
+}
+
+/** A row ready for the target, with its bookkeeping columns. */
+export interface TargetRow {
+  fields: Fields;
+  key: unknown;
+  /** Sortable cursor value (number, or canonical timestamp text), when a cursor is set. */
+  cursor: number | string | null;
+  rowHash: string | null;
+  /** Order of the record within the run: file ordinal * 2^32 + position. */
+  seq: number;
+  source: string;
+}
+
+export type WriteMode =
+  /** Insert every row. */
+  | 'insert'
+  /** Insert when the key is absent, or when an earlier (run, seq) of the same run claims it. */
+  | 'first-wins'
+  /** Insert or replace when (run, seq) is not older than the stored one. */
+  | 'last-wins'
+  /** Insert or replace only when the cursor is strictly newer. */
+  | 'newer-wins';
+
+/** What the target holds now for a key, as merge needs it. */
+export interface ExistingRow {
+  key: unknown;
+  cursor: number | string | null;
+  runId: number;
+  seq: number;
+}
+
+export interface LineageEntry {
+  fileId: number;
+  line: number;
+  key: string | null;
+  step: LineageStep;
+}
+
+/**
+ * The storage a pipeline runs against. Async because PostgreSQL needs it, even though the SQLite
+ * implementation is synchronous underneath. Only `open-backend.ts` names a concrete backend.
+ */
+export interface Backend {
+  readonly kind: BackendKind;
+  /** Where the data lives, for messages (a path or a URL without its password). */
+  readonly location: string;
+  readonly ledger: Ledger;
+  /** Runs `work` in one transaction: all of it commits, or none of it. */
+  transaction<T>(work: (tx: BackendTx) => Promise<T>): Promise<T>;
+  tableExists(table: string): Promise<boolean>;
+  tableColumns(table: string): Promise<ColumnSpec[]>;
+  countRows(table: string): Promise<number>;
+  /** Streams a table's rows in insertion order, constant memory. */
+  streamRows(table: string, options?: { withMeta?: boolean }): AsyncIterable<Fields>;
+  close(): Promise<void>;
+}
+
+/** What may be done inside one transaction. */
+export interface BackendTx {
+  /** Creates the target table or adds the columns it lacks; returns the added column names. */
+  ensureTarget(spec: TargetSpec): Promise<string[]>;
+  lookupExisting(table: string, keyColumn: string, keys: readonly unknown[]): Promise<ExistingRow[]>;
+  /** Which of these row hashes earlier runs left in the table (the watermark boundary, unkeyed). */
+  lookupHashes(table: string, hashes: readonly string[], currentRunId: number): Promise<Set<string>>;
+  writeRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): Promise<void>;
+  /** Swaps `shadow` in as `table` (the replace strategy). */
+  swapTable(shadow: string, table: string): Promise<void>;
+  dropTable(table: string): Promise<void>;
+  ledger: LedgerTx;
+}

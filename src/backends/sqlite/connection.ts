@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { SluiceError, describeErrno } from '../../core/errors.js';
+import { ledgerDdl } from '../../ledger/schema.js';
+import { quoteIdent } from '../sql.js';
+
+export type Db = Database.Database;
+
+/** How long a writer waits for another process's write transaction before giving up. */
+export const BUSY_TIMEOUT_MS = 30_000;
+
+/**
+ * Durability, chosen deliberately:
+ * - journal_mode=WAL: readers (`sluice status`, an export) never block the loader, and a
+ *   commit is one sequential append to the log.
+ * - synchronous=FULL: the log is fsynced at every commit, so a batch reported committed (its
+ *   rows, lineage, dead letters and checkpoint together) survives power loss, not only kill -9.
+ *   NORMAL would be safe against a process crash but could lose the last batches on power
+ *   loss; one fsync per batch is cheap next to the batch itself.
+ * synchronous is a per-connection setting and resets with every connection, so it is set and
+ * then read back on every open (see assertDurability).
+ */
+const PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', `busy_timeout = ${BUSY_TIMEOUT_MS}`, 'foreign_keys = OFF'];
+
+export interface OpenOptions {
+  /** A missing database file is an error instead of being created. */
+  mustExist?: boolean;
+  readonly?: boolean;
+}
+
+export function openSqlite(file: string, options: OpenOptions = {}): Db {
+  const inMemory = file === ':memory:' || file === '';
+  if (!inMemory && options.mustExist && !existsSync(file)) {
+    throw new SluiceError('CONFIG_NO_DATABASE', `database ${file} does not exist`, {
+      file,
+      hint: 'check --db, or load data first with: sluice run --db ' + file + ' ...',
+    });
+  }
+  let db: Db;
+  try {
+    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.mustExist ?? false });
+  } catch (error) {
+    throw new SluiceError('BACKEND_IO', `cannot open database ${file}: ${describeErrno(error)}`, { file, cause: error });
+  }
+  if (!options.readonly) {
+    for (const pragma of PRAGMAS) db.pragma(pragma);
+    assertDurability(db, inMemory);
+    for (const statement of ledgerDdl('sqlite', quoteIdent)) db.exec(statement);
+  } else {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+  return db;
+}
+
+/** Reads the durability settings back: a connection that is not what PRAGMAS says is a bug. */
+export function assertDurability(db: Db, inMemory: boolean): void {
+  const journal = String(db.pragma('journal_mode', { simple: true }));
+  const synchronous = Number(db.pragma('synchronous', { simple: true }));
+  const expectedJournal = inMemory ? 'memory' : 'wal';
+  if (journal !== expectedJournal || synchronous !== 2) {
+    throw new SluiceError('BACKEND_IO', `database durability settings not applied: journal_mode=${journal}, synchronous=${synchronous} (expected ${expectedJournal}, 2=FULL)`);
+  }
+}
+
+export function durabilitySettings(db: Db): { journalMode: string; synchronous: number } {
+  return { journalMode: String(db.pragma('journal_mode', { simple: true })), synchronous: Number(db.pragma('synchronous', { simple: true })) };
+}

@@ -1,0 +1,118 @@
+import { SluiceError } from '../../core/errors.js';
+import type { Fields } from '../../core/record.js';
+import type { Backend, BackendTx, ColumnSpec } from '../backend.js';
+import { openSqlite, type Db, type OpenOptions } from './connection.js';
+import { SqliteLedger, SqliteLedgerTx } from './sqlite-ledger.js';
+import { SqliteTarget } from './sqlite-target.js';
+
+/**
+ * SQLite behind the async Backend interface. better-sqlite3 is synchronous, which suits a
+ * single writer: a transaction is BEGIN IMMEDIATE (take the write lock up front, so two writers
+ * never deadlock upgrading a read lock) ... COMMIT; nested calls become savepoints.
+ */
+export class SqliteBackend implements Backend {
+  readonly kind = 'sqlite' as const;
+  readonly ledger: SqliteLedger;
+  private readonly target: SqliteTarget;
+  private readonly tx: BackendTx;
+  private depth = 0;
+
+  constructor(
+    readonly location: string,
+    private readonly db: Db,
+  ) {
+    this.ledger = new SqliteLedger(db);
+    this.target = new SqliteTarget(db);
+    this.tx = this.makeTx();
+  }
+
+  static open(file: string, options: OpenOptions = {}): SqliteBackend {
+    return new SqliteBackend(file, openSqlite(file, options));
+  }
+
+  /** The raw connection, for tests that check durability settings and file state. */
+  get connection(): Db {
+    return this.db;
+  }
+
+  async transaction<T>(work: (tx: BackendTx) => Promise<T>): Promise<T> {
+    const depth = this.depth;
+    this.begin(depth);
+    this.depth += 1;
+    try {
+      const result = await work(this.tx);
+      this.db.exec(depth === 0 ? 'COMMIT' : `RELEASE sp${depth}`);
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO sp${depth}; RELEASE sp${depth}`);
+      throw translate(error, this.location);
+    } finally {
+      this.depth = depth;
+    }
+  }
+
+  private begin(depth: number): void {
+    try {
+      this.db.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT sp${depth}`);
+    } catch (error) {
+      throw translate(error, this.location);
+    }
+  }
+
+  private makeTx(): BackendTx {
+    const target = this.target;
+    return {
+      ensureTarget: async (spec) => target.ensureTarget(spec),
+      lookupExisting: async (table, key, keys) => target.lookupExisting(table, key, keys),
+      lookupHashes: async (table, hashes, runId) => target.lookupHashes(table, hashes, runId),
+      writeRows: async (table, spec, runId, mode, rows) => target.writeRows(table, spec, runId, mode, rows),
+      swapTable: async (shadow, table) => target.swapTable(shadow, table),
+      dropTable: async (table) => target.dropTable(table),
+      ledger: new SqliteLedgerTx(this.db),
+    };
+  }
+
+  async tableExists(table: string): Promise<boolean> {
+    return this.target.tableExists(table);
+  }
+
+  async tableColumns(table: string): Promise<ColumnSpec[]> {
+    return this.target.columns(table);
+  }
+
+  async countRows(table: string): Promise<number> {
+    return this.target.countRows(table);
+  }
+
+  async *streamRows(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<Fields> {
+    yield* this.target.iterate(table, options.withMeta ?? false);
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    // Fold the write-ahead log back into the database so no -wal file grows between runs.
+    if (!this.db.readonly && this.db.name !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
+
+/** SQLite's own error codes in plain words: never a raw SQLITE_BUSY or SQLITE_FULL. */
+function translate(error: unknown, location: string): unknown {
+  const code = (error as { code?: string } | undefined)?.code ?? '';
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new SluiceError('BACKEND_IO', `database ${location} is busy: another process kept it locked for more than 30 s`, {
+      hint: 'retry when the other sluice command has finished',
+      cause: error,
+    });
+  }
+  if (code === 'SQLITE_FULL') {
+    return new SluiceError('BACKEND_FULL', `database ${location}: no space left on device; the batch in flight was rolled back`, {
+      hint: 'free disk space, then run the same command again: it resumes from the last checkpoint',
+      cause: error,
+    });
+  }
+  if (code === 'SQLITE_IOERR' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') {
+    return new SluiceError('BACKEND_IO', `database ${location}: ${(error as Error).message}`, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,272 @@
+import type Database from 'better-sqlite3';
+import type { LineageEntry } from '../../backends/backend.js';
+import {
+  COUNTER_NAMES,
+  type CheckpointInput,
+  type CursorValue,
+  type DeadLetterInput,
+  type Ledger,
+  type LedgerTx,
+  type LineageCount,
+  type LockHolder,
+  type RunCounters,
+  type RunFileRow,
+  type RunRow,
+  type RunStatus,
+  type WatermarkRow,
+} from '../../ledger/ledger.js';
+import { placeholders, rowsPerStatement } from '../sql.js';
+import type { Db } from './connection.js';
+
+type Row = Record<string, unknown>;
+
+const now = (): string => new Date().toISOString();
+const MAX_PARAMS = 30_000;
+
+function toRun(row: Row): RunRow {
+  const counters = {} as RunCounters;
+  for (const name of COUNTER_NAMES) counters[name] = Number(row[name] ?? 0);
+  const maxCursor = row.max_cursor === null || row.max_cursor === undefined ? null : parseSortable(row);
+  return {
+    id: Number(row.id),
+    pipeline: String(row.pipeline),
+    status: row.status as RunStatus,
+    startedAt: String(row.started_at),
+    finishedAt: (row.finished_at as string | null) ?? null,
+    heartbeatAt: (row.heartbeat_at as string | null) ?? null,
+    pid: Number(row.pid),
+    host: String(row.host),
+    settings: String(row.settings ?? '{}'),
+    watermarkBefore: (row.watermark_before as string | null) ?? null,
+    watermarkAfter: (row.watermark_after as string | null) ?? null,
+    maxCursor,
+    counters,
+    error: (row.error as string | null) ?? null,
+  };
+}
+
+/** The sortable cursor is stored as JSON so a number stays a number and text stays text. */
+function parseSortable(row: Row): CursorValue {
+  return { value: String(row.max_cursor), sortable: JSON.parse(String(row.max_cursor_sortable)) as number | string };
+}
+
+function toRunFile(row: Row): RunFileRow {
+  return {
+    runId: Number(row.run_id),
+    ordinal: Number(row.ordinal),
+    path: String(row.path),
+    fileId: Number(row.file_id),
+    size: Number(row.size),
+    hash: (row.hash as string | null) ?? null,
+    status: row.status as RunFileRow['status'],
+    error: (row.error as string | null) ?? null,
+    position: Number(row.position),
+    line: Number(row.line),
+    byteOffset: row.byte_offset === null ? null : Number(row.byte_offset),
+  };
+}
+
+/** The ledger on SQLite. Reads and stand-alone writes; batch writes go through `SqliteLedgerTx`. */
+export class SqliteLedger implements Ledger {
+  constructor(private readonly db: Db) {}
+
+  async getWatermark(pipeline: string): Promise<WatermarkRow | null> {
+    const row = this.db.prepare('SELECT * FROM _sluice_watermarks WHERE pipeline = ?').get(pipeline) as Row | undefined;
+    if (!row) return null;
+    return {
+      pipeline,
+      cursor: String(row.cursor),
+      type: String(row.type),
+      value: String(row.value),
+      updatedAt: String(row.updated_at),
+      runId: row.run_id === null ? null : Number(row.run_id),
+    };
+  }
+
+  async getRun(id: number): Promise<RunRow | null> {
+    const row = this.db.prepare('SELECT * FROM _sluice_runs WHERE id = ?').get(id) as Row | undefined;
+    return row ? toRun(row) : null;
+  }
+
+  async findUnfinishedRun(pipeline: string): Promise<RunRow | null> {
+    const sql = 'SELECT * FROM _sluice_runs WHERE pipeline = ? ORDER BY id DESC LIMIT 1';
+    const row = this.db.prepare(sql).get(pipeline) as Row | undefined;
+    return row && (row.status === 'running' || row.status === 'interrupted') ? toRun(row) : null;
+  }
+
+  async listRuns(options: { pipeline?: string; status?: RunStatus; limit?: number }): Promise<RunRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.pipeline !== undefined) {
+      where.push('pipeline = ?');
+      params.push(options.pipeline);
+    }
+    if (options.status !== undefined) {
+      where.push('status = ?');
+      params.push(options.status);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const sql = `SELECT * FROM _sluice_runs ${clause} ORDER BY id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, options.limit ?? -1) as Row[]).map(toRun);
+  }
+
+  async runFiles(runId: number): Promise<RunFileRow[]> {
+    const rows = this.db.prepare('SELECT * FROM _sluice_checkpoints WHERE run_id = ? ORDER BY ordinal').all(runId) as Row[];
+    return rows.map(toRunFile);
+  }
+
+  async loadedFiles(pipeline: string): Promise<Map<string, { size: number; hash: string }>> {
+    const rows = this.db.prepare('SELECT path, size, hash FROM _sluice_files WHERE pipeline = ?').all(pipeline) as Row[];
+    return new Map(rows.map((row) => [String(row.path), { size: Number(row.size), hash: String(row.hash) }]));
+  }
+
+  async lineageByStep(runId: number): Promise<LineageCount[]> {
+    const sql = `SELECT l.step AS step, p.path AS file, COUNT(*) AS count FROM _sluice_lineage l
+      JOIN _sluice_paths p ON p.id = l.file_id WHERE l.run_id = ? GROUP BY l.step, p.path ORDER BY p.path, l.step`;
+    return (this.db.prepare(sql).all(runId) as Row[]).map((row) => ({
+      step: row.step as LineageCount['step'],
+      file: String(row.file),
+      count: Number(row.count),
+    }));
+  }
+
+  async acquireLock(holder: LockHolder, isStale: (holder: LockHolder) => boolean): Promise<LockHolder | null> {
+    const take = this.db.transaction((): LockHolder | null => {
+      const row = this.db.prepare('SELECT * FROM _sluice_locks WHERE pipeline = ?').get(holder.pipeline) as Row | undefined;
+      if (row) {
+        const current: LockHolder = {
+          pipeline: holder.pipeline,
+          runId: row.run_id === null ? null : Number(row.run_id),
+          pid: Number(row.pid),
+          host: String(row.host),
+          since: String(row.since),
+          heartbeatAt: String(row.heartbeat_at),
+        };
+        if (!isStale(current)) return current;
+      }
+      this.db
+        .prepare('INSERT OR REPLACE INTO _sluice_locks (pipeline, run_id, pid, host, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(holder.pipeline, holder.runId, holder.pid, holder.host, holder.since, holder.heartbeatAt);
+      return null;
+    });
+    return take.immediate();
+  }
+
+  async heartbeat(pipeline: string, pid: number, runId: number | null): Promise<void> {
+    this.db.prepare('UPDATE _sluice_locks SET heartbeat_at = ?, run_id = ? WHERE pipeline = ? AND pid = ?').run(now(), runId, pipeline, pid);
+  }
+
+  async releaseLock(pipeline: string, pid: number): Promise<void> {
+    this.db.prepare('DELETE FROM _sluice_locks WHERE pipeline = ? AND pid = ?').run(pipeline, pid);
+  }
+}
+
+/** Ledger writes inside the caller's transaction. */
+export class SqliteLedgerTx implements LedgerTx {
+  private readonly pathIds = new Map<string, number>();
+
+  constructor(private readonly db: Db) {}
+
+  async createRun(run: Parameters<LedgerTx['createRun']>[0]): Promise<number> {
+    const sql = `INSERT INTO _sluice_runs (pipeline, status, started_at, heartbeat_at, pid, host, settings, watermark_before)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+    const result = this.db.prepare(sql).run(run.pipeline, run.status, run.startedAt, run.startedAt, run.pid, run.host, run.settings, run.watermarkBefore);
+    return Number(result.lastInsertRowid);
+  }
+
+  async reopenRun(runId: number, pid: number, host: string): Promise<void> {
+    const sql = "UPDATE _sluice_runs SET status = 'running', pid = ?, host = ?, heartbeat_at = ?, finished_at = NULL, error = NULL WHERE id = ?";
+    this.db.prepare(sql).run(pid, host, now(), runId);
+  }
+
+  async addRunFiles(runId: number, files: readonly { ordinal: number; path: string; size: number }[]): Promise<void> {
+    const insert = this.db.prepare(
+      "INSERT INTO _sluice_checkpoints (run_id, ordinal, path, file_id, size, status, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+    );
+    for (const file of files) insert.run(runId, file.ordinal, file.path, await this.fileId(file.path), file.size, now());
+  }
+
+  async fileId(path: string): Promise<number> {
+    const cached = this.pathIds.get(path);
+    if (cached !== undefined) return cached;
+    this.db.prepare('INSERT OR IGNORE INTO _sluice_paths (path) VALUES (?)').run(path);
+    const row = this.db.prepare('SELECT id FROM _sluice_paths WHERE path = ?').get(path) as Row;
+    const id = Number(row.id);
+    this.pathIds.set(path, id);
+    return id;
+  }
+
+  async addCounters(runId: number, delta: Partial<RunCounters>, maxCursor: CursorValue | null): Promise<void> {
+    const names = COUNTER_NAMES.filter((name) => (delta[name] ?? 0) !== 0);
+    const sets = names.map((name) => `${name} = ${name} + ?`);
+    const params: unknown[] = names.map((name) => delta[name]);
+    sets.push('heartbeat_at = ?');
+    params.push(now());
+    if (maxCursor !== null) {
+      sets.push('max_cursor = ?', 'max_cursor_sortable = ?');
+      params.push(maxCursor.value, JSON.stringify(maxCursor.sortable));
+    }
+    this.db.prepare(`UPDATE _sluice_runs SET ${sets.join(', ')} WHERE id = ?`).run(...params, runId);
+  }
+
+  async setCheckpoint(runId: number, c: CheckpointInput): Promise<void> {
+    const sql = `UPDATE _sluice_checkpoints SET position = ?, line = ?, byte_offset = ?, status = ?, error = ?,
+      size = COALESCE(?, size), hash = COALESCE(?, hash), updated_at = ? WHERE run_id = ? AND ordinal = ?`;
+    this.db.prepare(sql).run(c.position, c.line, c.byteOffset, c.status, c.error ?? null, c.size ?? null, c.hash ?? null, now(), runId, c.ordinal);
+  }
+
+  async setFileStatus(runId: number, ordinal: number, status: RunFileRow['status'], error: string | null): Promise<void> {
+    const sql = 'UPDATE _sluice_checkpoints SET status = ?, error = ?, updated_at = ? WHERE run_id = ? AND ordinal = ?';
+    this.db.prepare(sql).run(status, error, now(), runId, ordinal);
+  }
+
+  async markFileLoaded(pipeline: string, path: string, size: number, hash: string, runId: number): Promise<void> {
+    const sql = 'INSERT OR REPLACE INTO _sluice_files (pipeline, path, size, hash, run_id, loaded_at) VALUES (?, ?, ?, ?, ?, ?)';
+    this.db.prepare(sql).run(pipeline, path, size, hash, runId, now());
+  }
+
+  async insertLineage(runId: number, entries: readonly LineageEntry[]): Promise<void> {
+    const perStatement = rowsPerStatement(5, MAX_PARAMS);
+    for (let start = 0; start < entries.length; start += perStatement) {
+      const chunk = entries.slice(start, start + perStatement);
+      const params: unknown[] = [];
+      for (const e of chunk) params.push(runId, e.fileId, e.line, e.key, e.step);
+      this.statement('_sluice_lineage (run_id, file_id, line, key, step)', chunk.length, 5).run(params);
+    }
+  }
+
+  async insertDeadLetters(runId: number, pipeline: string, letters: readonly DeadLetterInput[]): Promise<void> {
+    const createdAt = now();
+    const columns = '_sluice_dead_letters (run_id, pipeline, file_id, file, line, raw, reason, field, message, created_at)';
+    const perStatement = rowsPerStatement(10, MAX_PARAMS);
+    for (let start = 0; start < letters.length; start += perStatement) {
+      const chunk = letters.slice(start, start + perStatement);
+      const params: unknown[] = [];
+      for (const d of chunk) params.push(runId, pipeline, d.fileId, d.file, d.line, d.raw, d.reason, d.field, d.message, createdAt);
+      this.statement(columns, chunk.length, 10).run(params);
+    }
+  }
+
+  async finishRun(runId: number, status: RunStatus, watermarkAfter: string | null, error: string | null): Promise<void> {
+    const sql = 'UPDATE _sluice_runs SET status = ?, finished_at = ?, watermark_after = ?, error = ? WHERE id = ?';
+    this.db.prepare(sql).run(status, now(), watermarkAfter, error, runId);
+  }
+
+  async setWatermark(row: Omit<WatermarkRow, 'updatedAt'>): Promise<void> {
+    const sql = 'INSERT OR REPLACE INTO _sluice_watermarks (pipeline, cursor, type, value, updated_at, run_id) VALUES (?, ?, ?, ?, ?, ?)';
+    this.db.prepare(sql).run(row.pipeline, row.cursor, row.type, row.value, now(), row.runId);
+  }
+
+  /** better-sqlite3 caches nothing itself: one prepared statement per (table, row count). */
+  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
+
+  private statement(into: string, rows: number, perRow: number): Database.Statement<unknown[]> {
+    const id = `${into}/${rows}`;
+    let statement = this.statements.get(id);
+    if (!statement) {
+      statement = this.db.prepare(`INSERT INTO ${into} VALUES ${placeholders(rows, perRow)}`);
+      this.statements.set(id, statement);
+    }
+    return statement;
+  }
+}

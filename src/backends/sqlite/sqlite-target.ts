@@ -1,0 +1,224 @@
+import type Database from 'better-sqlite3';
+import { SluiceError } from '../../core/errors.js';
+import { emptyFields, type Fields } from '../../core/record.js';
+import type { ColumnSpec, ColumnType, ExistingRow, TargetRow, TargetSpec, WriteMode } from '../backend.js';
+import { META, isMetaColumn, placeholders, quoteIdent, rowsPerStatement } from '../sql.js';
+import type { Db } from './connection.js';
+
+const MAX_PARAMS = 30_000;
+const SQL_TYPES: Record<ColumnType, string> = { any: '', text: 'TEXT', real: 'REAL', integer: 'INTEGER', boolean: 'BOOLEAN' };
+
+type Statement = Database.Statement<unknown[]>;
+
+/** SQLite stores no booleans or objects: booleans become 1/0, nested values JSON text. */
+function toSqlValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) return JSON.stringify(value);
+  return value;
+}
+
+function typeOf(declared: string): ColumnType {
+  const upper = declared.toUpperCase();
+  if (upper === '') return 'any';
+  if (upper.includes('INT')) return 'integer';
+  if (upper.includes('BOOL')) return 'boolean';
+  if (upper.includes('REAL') || upper.includes('FLOA') || upper.includes('DOUB')) return 'real';
+  return 'text';
+}
+
+/** Target-table operations on SQLite: DDL, lookups and guarded multi-row upserts. */
+export class SqliteTarget {
+  private readonly statements = new Map<string, Statement>();
+  private readonly knownColumns = new Map<string, Set<string>>();
+
+  constructor(private readonly db: Db) {}
+
+  tableExists(table: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+  }
+
+  columns(table: string): ColumnSpec[] {
+    const rows = this.db.prepare('SELECT name, type FROM pragma_table_info(?) ORDER BY cid').all(table) as { name: string; type: string }[];
+    return rows.map((row) => ({ name: row.name, type: typeOf(row.type) }));
+  }
+
+  countRows(table: string): number {
+    if (!this.tableExists(table)) return 0;
+    return Number((this.db.prepare(`SELECT COUNT(*) AS n FROM ${quoteIdent(table)}`).get() as { n: number }).n);
+  }
+
+  ensureTarget(spec: TargetSpec): string[] {
+    const known = this.knownColumns.get(spec.table) ?? new Set(this.columns(spec.table).map((c) => c.name));
+    if (known.size === 0) {
+      this.create(spec);
+      this.knownColumns.set(spec.table, new Set(this.columns(spec.table).map((c) => c.name)));
+      return spec.columns.map((c) => c.name);
+    }
+    const added: string[] = [];
+    for (const column of spec.columns) {
+      if (known.has(column.name)) continue;
+      this.db.exec(`ALTER TABLE ${quoteIdent(spec.table)} ADD COLUMN ${quoteIdent(column.name)} ${SQL_TYPES[column.type]}`);
+      known.add(column.name);
+      added.push(column.name);
+    }
+    for (const meta of this.metaColumns(spec)) {
+      if (!known.has(meta.name)) {
+        this.db.exec(`ALTER TABLE ${quoteIdent(spec.table)} ADD COLUMN ${quoteIdent(meta.name)} ${SQL_TYPES[meta.type]}`);
+        known.add(meta.name);
+      }
+    }
+    this.knownColumns.set(spec.table, known);
+    if (added.length > 0) this.statements.clear();
+    if (spec.key !== null) this.ensureKeyIndex(spec.table, spec.key);
+    return added;
+  }
+
+  private metaColumns(spec: TargetSpec): ColumnSpec[] {
+    const meta: ColumnSpec[] = [
+      { name: META.runId, type: 'integer' },
+      { name: META.source, type: 'text' },
+      { name: META.seq, type: 'integer' },
+    ];
+    if (spec.cursor !== null) meta.push({ name: META.cursor, type: spec.cursor });
+    if (spec.rowHash) meta.push({ name: META.hash, type: 'text' });
+    return meta;
+  }
+
+  private create(spec: TargetSpec): void {
+    const columns = [...spec.columns, ...this.metaColumns(spec)].map((c) => `${quoteIdent(c.name)} ${SQL_TYPES[c.type]}`.trim());
+    this.db.exec(`CREATE TABLE ${quoteIdent(spec.table)} (${columns.join(', ')})`);
+    if (spec.rowHash) this.db.exec(`CREATE INDEX ${quoteIdent(`${spec.table}__sluice_hash`)} ON ${quoteIdent(spec.table)} (${META.hash})`);
+    if (spec.key !== null) this.ensureKeyIndex(spec.table, spec.key);
+  }
+
+  private ensureKeyIndex(table: string, key: string): void {
+    try {
+      this.db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(`${table}__sluice_key`)} ON ${quoteIdent(table)} (${quoteIdent(key)})`);
+    } catch (error) {
+      throw new SluiceError('BACKEND_SCHEMA', `table ${table} has duplicate values in ${key}, so it cannot be merged by key ${key}`, {
+        hint: `load into a new table with --table, or remove the duplicates first`,
+        cause: error,
+      });
+    }
+  }
+
+  lookupExisting(table: string, keyColumn: string, keys: readonly unknown[]): ExistingRow[] {
+    if (keys.length === 0) return [];
+    const sql = `SELECT t.${quoteIdent(keyColumn)} AS k, t.${META.cursor} AS c, t.${META.runId} AS r, t.${META.seq} AS s
+      FROM ${quoteIdent(table)} t WHERE t.${quoteIdent(keyColumn)} IN (SELECT value FROM json_each(?))`;
+    const hasCursor = this.columns(table).some((c) => c.name === META.cursor);
+    const statement = this.cached(`lookup/${table}/${hasCursor}`, hasCursor ? sql : sql.replace(`t.${META.cursor} AS c`, 'NULL AS c'));
+    statement.safeIntegers(true);
+    const rows = statement.all(jsonArray(keys)) as { k: unknown; c: unknown; r: bigint; s: bigint }[];
+    return rows.map((row) => ({ key: row.k, cursor: fromSortable(row.c), runId: Number(row.r), seq: Number(row.s) }));
+  }
+
+  lookupHashes(table: string, hashes: readonly string[], currentRunId: number): Set<string> {
+    if (hashes.length === 0) return new Set();
+    const sql = `SELECT ${META.hash} AS h FROM ${quoteIdent(table)}
+      WHERE ${META.hash} IN (SELECT value FROM json_each(?)) AND ${META.runId} <> ?`;
+    const rows = this.cached(`hashes/${table}`, sql).all(JSON.stringify(hashes), currentRunId) as { h: string }[];
+    return new Set(rows.map((row) => row.h));
+  }
+
+  writeRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): void {
+    const names = spec.columns.map((c) => c.name);
+    const meta = this.metaColumns(spec).map((c) => c.name);
+    const perRow = names.length + meta.length;
+    const perStatement = rowsPerStatement(perRow, MAX_PARAMS);
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const chunk = rows.slice(start, start + perStatement);
+      const params: unknown[] = [];
+      for (const row of chunk) {
+        for (const name of names) params.push(toSqlValue(row.fields[name]));
+        params.push(runId, row.source, row.seq);
+        if (spec.cursor !== null) params.push(row.cursor);
+        if (spec.rowHash) params.push(row.rowHash);
+      }
+      this.upsertStatement(table, spec, mode, [...names, ...meta], chunk.length).run(params);
+    }
+  }
+
+  private upsertStatement(table: string, spec: TargetSpec, mode: WriteMode, columns: string[], rows: number): Statement {
+    const id = `upsert/${table}/${mode}/${columns.length}/${rows}`;
+    const cached = this.statements.get(id);
+    if (cached) return cached;
+    const insert = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES ${placeholders(rows, columns.length)}`;
+    return this.cached(id, insert + conflictClause(spec, mode, columns));
+  }
+
+  private cached(id: string, sql: string): Statement {
+    let statement = this.statements.get(id);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(id, statement);
+    }
+    return statement;
+  }
+
+  swapTable(shadow: string, table: string): void {
+    this.db.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+    this.db.exec(`ALTER TABLE ${quoteIdent(shadow)} RENAME TO ${quoteIdent(table)}`);
+    this.forget(shadow);
+    this.forget(table);
+  }
+
+  dropTable(table: string): void {
+    this.db.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+    this.forget(table);
+  }
+
+  private forget(table: string): void {
+    this.knownColumns.delete(table);
+    this.statements.clear();
+  }
+
+  /** Rows in insertion order; BigInt only where a number would lose precision. */
+  *iterate(table: string, withMeta: boolean): Generator<Fields> {
+    const names = this.columns(table)
+      .map((c) => c.name)
+      .filter((name) => withMeta || !isMetaColumn(name));
+    if (names.length === 0) return;
+    const statement = this.db.prepare(`SELECT ${names.map(quoteIdent).join(', ')} FROM ${quoteIdent(table)} ORDER BY rowid`);
+    statement.raw(true).safeIntegers(true);
+    for (const values of statement.iterate() as Iterable<unknown[]>) {
+      const fields = emptyFields();
+      for (let i = 0; i < names.length; i += 1) fields[names[i] as string] = fromSqlValue(values[i]);
+      yield fields;
+    }
+  }
+}
+
+function fromSqlValue(value: unknown): unknown {
+  if (typeof value === 'bigint' && value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
+  return value;
+}
+
+function fromSortable(value: unknown): number | string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'bigint' ? Number(value) : (value as number | string);
+}
+
+/** JSON array text for json_each, keeping BigInt keys exact. */
+function jsonArray(values: readonly unknown[]): string {
+  return `[${values.map((v) => (typeof v === 'bigint' ? v.toString() : JSON.stringify(toSqlValue(v)))).join(',')}]`;
+}
+
+/**
+ * The guard of each write mode, evaluated by the database per row, so concurrent writers of
+ * one run (parallel workers) cannot put an older record over a newer one.
+ */
+function conflictClause(spec: TargetSpec, mode: WriteMode, columns: string[]): string {
+  if (mode === 'insert' || spec.key === null) return '';
+  const key = quoteIdent(spec.key);
+  const set = columns.map((c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`).join(', ');
+  const run = META.runId;
+  const seq = META.seq;
+  const guards: Record<Exclude<WriteMode, 'insert'>, string> = {
+    'first-wins': `excluded.${run} = ${run} AND excluded.${seq} < ${seq}`,
+    'last-wins': `excluded.${run} > ${run} OR (excluded.${run} = ${run} AND excluded.${seq} >= ${seq})`,
+    'newer-wins': `${META.cursor} IS NULL OR excluded.${META.cursor} > ${META.cursor}`,
+  };
+  return ` ON CONFLICT (${key}) DO UPDATE SET ${set} WHERE ${guards[mode]}`;
+}

@@ -1,0 +1,70 @@
+import { Command, Option } from 'commander';
+import { buildRunSettings, RunInterrupted, runPipeline, type RunOptions, type RunSummary } from '../../index.js';
+import { EXIT } from '../exit-codes.js';
+import { printJson, reportError, say } from '../output.js';
+import { formatSummary } from '../format-summary.js';
+import { cliObserver } from '../run-observer.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function registerRun(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('run')
+    .description('load input files into a table, exactly once')
+    .option('--config <file>', 'read settings from a YAML file (flags override it)')
+    .option('--db <path>', 'SQLite file (default ./sluice.db; :memory: allowed)')
+    .option('--pipeline <name>', 'pipeline name: watermark and file ledger are per pipeline (default "default")')
+    .option('--table <name>', 'target table (default "records")')
+    .option('--input <file>', 'input file (repeatable)', collect)
+    .option('--source-dir <dir>', 'directory of input files')
+    .option('--pattern <glob>', 'file pattern within --source-dir (default "*")')
+    .addOption(new Option('--format <format>', 'input format (default auto, by extension)').choices(['auto', 'csv', 'json', 'ndjson', 'lines']))
+    .option('--key <field>', 'field that identifies a record')
+    .option('--cursor <field>', 'field whose larger value is newer (watermark, upsert-newer)')
+    .option('--strategy <strategy>', 'append | deduplicate | update | upsert-newer | replace (default append)')
+    .option('--require <fields>', 'comma-separated fields that must be present and non-empty', collect)
+    .option('--type <field=type>', 'declare a field type: string|number|integer|boolean|timestamp (repeatable)', collect)
+    .option('--schema <file>', 'JSON Schema every record must satisfy')
+    .option('--transform <module>', 'JS module (default export) or built-in (text-stats) applied to each record')
+    .option('--batch-size <n>', 'records per checkpointed batch (default 1000)')
+    .option('--on-file-error <mode>', 'skip | fail: what a malformed or unreadable file does (default skip)')
+    .option('--no-normalize', 'keep keys and values exactly as in the input')
+    .option('--max-record-bytes <n>', 'largest single record accepted (default 16 MiB)')
+    .option('--dry-run', 'do everything but commit; print what would happen')
+    .option('--restart', 'abandon an unfinished run of the pipeline instead of resuming it')
+    .option('--simulate-crash <n>', 'test aid: die like kill -9 after n records have been read')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--quiet', 'no progress or summary on stderr')
+    .action(async (options: RunOptions & { json?: boolean; quiet?: boolean; normalize?: boolean }, command: Command) => {
+      setExit(await runCommand(options, command));
+    });
+}
+
+async function runCommand(options: RunOptions & { json?: boolean; quiet?: boolean }, command: Command): Promise<number> {
+  const normalize = command.getOptionValueSource('normalize') === 'cli' ? false : undefined;
+  let summary: RunSummary;
+  const observer = cliObserver({ quiet: options.quiet ?? false });
+  try {
+    const settings = buildRunSettings({ ...options, normalize });
+    observer.armCrash(settings.simulateCrash);
+    summary = await runPipeline(settings, observer);
+  } catch (error) {
+    observer.done();
+    if (error instanceof RunInterrupted) {
+      show(error.summary, options);
+      say(`interrupted: run ${error.summary.run_id} stopped after a clean checkpoint; run the same command again to resume it`);
+      return EXIT.interrupted;
+    }
+    return reportError(error);
+  } finally {
+    observer.done();
+  }
+  show(summary, options);
+  if (summary.status === 'failed') return EXIT.failed;
+  return summary.files_failed > 0 ? EXIT.partial : EXIT.ok;
+}
+
+function show(summary: RunSummary, options: { json?: boolean; quiet?: boolean }): void {
+  if (options.json) printJson(summary);
+  if (!options.quiet) say(formatSummary(summary));
+}

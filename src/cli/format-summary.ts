@@ -1,0 +1,23 @@
+import type { RunSummary } from '../index.js';
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The run summary for people: one headline, then the counters that reconcile. */
+export function formatSummary(s: RunSummary): string {
+  const read = s.files_loaded + s.files_failed;
+  const verb = s.dry_run ? 'Would load' : 'Loaded';
+  const lines = [`${verb} ${plural(s.loaded, 'record')} from ${plural(read, 'file')} into ${s.table} (${s.db})${s.resumed ? ', resumed' : ''}`];
+  lines.push(`  records: input ${s.input_records}, staged ${s.staged}, loaded ${s.loaded}, rejected ${s.rejected}` +
+    `, skipped ${s.skipped_watermark} by watermark, ${s.skipped_stale} stale, ${s.skipped_duplicate} duplicate${s.dropped > 0 ? `, dropped ${s.dropped}` : ''}`);
+  lines.push(`  files: ${s.files_total} total, ${s.files_loaded} loaded, ${s.files_unchanged} unchanged, ${s.files_failed} failed`);
+  lines.push(`  dead letters ${s.dead_letters}, lineage entries ${s.lineage_entries}, target rows ${s.target_rows}, watermark ${s.watermark ?? '(none)'}, ${s.duration_ms} ms`);
+  for (const file of s.files) {
+    if (file.status === 'failed') lines.push(`  failed: ${file.error ?? file.path}`);
+    if (file.new_columns.length > 0) lines.push(`  ${file.path}: new columns ${file.new_columns.join(', ')} (added)`);
+    if (file.missing_columns.length > 0) lines.push(`  ${file.path}: lacks columns ${file.missing_columns.join(', ')}`);
+  }
+  for (const warning of s.warnings) lines.push(`  note: ${warning}`);
+  if (s.dead_letters > 0) lines.push(`  see the rejected records: sluice dead-letters list --db ${s.db} --run ${s.run_id}`);
+  if (s.dry_run) lines.push('  dry run: nothing was committed');
+  return lines.join('\n');
+}

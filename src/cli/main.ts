@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { EXIT } from './exit-codes.js';
+import { reportError, say } from './output.js';
+import { registerRun } from './commands/run.js';
+
+/** argv → command → exit code. Each command file registers itself and uses the public API only. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('sluice')
+    .description('Fail-safe, incremental file-to-database loader')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  let exitCode: number = EXIT.ok;
+  const setExit = (code: number): void => {
+    exitCode = code;
+  };
+  registerRun(program, setExit);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const helpShown = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
+      return helpShown ? EXIT.ok : EXIT.usage;
+    }
+    return reportError(error);
+  }
+  return exitCode;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    say(String(error));
+    process.exitCode = EXIT.failed;
+  },
+);

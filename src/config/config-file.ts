@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { SluiceError, describeErrno } from '../core/errors.js';
+
+/** Reads a `sluice.yaml`: a mapping of the same settings as the flags, in kebab-case. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SluiceError('CONFIG_FILE', `cannot read config file ${file}: ${describeErrno(error)}`, { file });
+  }
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch (error) {
+    throw new SluiceError('CONFIG_FILE', `config file ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { file });
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new SluiceError('CONFIG_FILE', `config file ${file} must be a mapping of settings (like "table: events"), found ${Array.isArray(value) ? 'a list' : typeof value}`, { file });
+  }
+  return value as Record<string, unknown>;
+}

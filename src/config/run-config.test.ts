@@ -1,0 +1,44 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildRunSettings } from './run-config.js';
+
+describe('buildRunSettings', () => {
+  it('fills in the defaults', () => {
+    const s = buildRunSettings({ input: ['a.csv'] });
+    expect(s).toMatchObject({ db: './sluice.db', pipeline: 'default', table: 'records', strategy: 'append', batchSize: 1000, onFileError: 'skip', normalize: true, format: 'auto' });
+    expect(Object.isFrozen(s)).toBe(true);
+  });
+
+  it('refuses a batch size that is not a positive whole number', () => {
+    for (const bad of ['0', '-5', 'abc', '1.5', '']) {
+      expect(() => buildRunSettings({ input: ['a.csv'], batchSize: bad }), bad).toThrow(/--batch-size must be a positive whole number/);
+    }
+  });
+
+  it('says which strategies need a key or cursor', () => {
+    expect(() => buildRunSettings({ input: ['a'], strategy: 'update' })).toThrow(/needs --key/);
+    expect(() => buildRunSettings({ input: ['a'], strategy: 'upsert-newer', key: 'id' })).toThrow(/needs --cursor/);
+    expect(() => buildRunSettings({ input: ['a'], strategy: 'merge' })).toThrow(/--strategy must be one of/);
+  });
+
+  it('parses --type and --require lists', () => {
+    const s = buildRunSettings({ input: ['a'], type: ['value=number', 'n=integer,ok=boolean'], require: ['a,b', 'c'] });
+    expect({ ...s.types }).toEqual({ value: 'number', n: 'integer', ok: 'boolean' });
+    expect(s.require).toEqual(['a', 'b', 'c']);
+    expect(() => buildRunSettings({ input: ['a'], type: ['value'] })).toThrow(/FIELD=TYPE/);
+    expect(() => buildRunSettings({ input: ['a'], type: ['value=float'] })).toThrow(/must be one of/);
+  });
+
+  it('reads a YAML config relative to its folder; flags override it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sluice-config-'));
+    const file = path.join(dir, 'sluice.yaml');
+    writeFileSync(file, 'db: my.db\ninput: [data.csv]\nbatch-size: 50\nstrategy: update\nkey: id\ntype: { value: number }\n');
+    const s = buildRunSettings({ config: file, batchSize: '7' });
+    expect(s).toMatchObject({ db: path.join(dir, 'my.db'), inputs: [path.join(dir, 'data.csv')], batchSize: 7, strategy: 'update', key: 'id' });
+    expect({ ...s.types }).toEqual({ value: 'number' });
+    writeFileSync(file, 'bach-size: 5\n');
+    expect(() => buildRunSettings({ config: file })).toThrow(/unknown setting "bach-size"/);
+  });
+});

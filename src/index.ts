@@ -1,0 +1,16 @@
+/**
+ * The public library API of sluice. The command line uses exactly these exports.
+ */
+export { SluiceError, isSluiceError } from './core/errors.js';
+export type { ErrorCode } from './core/errors.js';
+export type { Fields, ReasonCode, LineageStep } from './core/record.js';
+export type { RunSettings, Strategy, FieldType, Format, FormatOption, Limits } from './core/settings.js';
+export { DEFAULT_LIMITS } from './core/settings.js';
+export { buildRunSettings } from './config/run-config.js';
+export type { RunOptions } from './config/run-config.js';
+export { runPipeline, RunInterrupted, silentObserver } from './pipeline/run-pipeline.js';
+export type { RunObserver, RunProgress } from './pipeline/run-pipeline.js';
+export type { RunSummary, FileReport } from './pipeline/summary.js';
+export { openBackend } from './backends/open-backend.js';
+export type { Backend } from './backends/backend.js';
+export type { RunRow, RunStatus, RunCounters, DeadLetterRow, WatermarkRow } from './ledger/ledger.js';

@@ -1,0 +1,159 @@
+/**
+ * The ledger's tables, described once and rendered per SQL dialect, so SQLite and PostgreSQL
+ * keep the same columns. Column types are abstract: `id` (auto-increment key), `int`, `text`,
+ * `any` (a value of whatever type the data had: the sortable cursor, a number or text).
+ */
+export type Dialect = 'sqlite' | 'postgres';
+type ColumnKind = 'id' | 'int' | 'text' | 'any';
+
+interface TableDef {
+  name: string;
+  columns: readonly (readonly [string, ColumnKind, string?])[];
+  primaryKey?: readonly string[];
+  indexes?: readonly (readonly string[])[];
+}
+
+export const SCHEMA_VERSION = 1;
+
+const COUNTERS = [
+  'files_total',
+  'files_loaded',
+  'files_unchanged',
+  'files_failed',
+  'input_records',
+  'staged',
+  'loaded',
+  'rejected',
+  'skipped_watermark',
+  'skipped_stale',
+  'skipped_duplicate',
+  'dropped',
+  'dead_letters',
+  'lineage_entries',
+].map((name) => [name, 'int', 'NOT NULL DEFAULT 0'] as const);
+
+export const LEDGER_TABLES: readonly TableDef[] = [
+  { name: '_sluice_meta', columns: [['name', 'text', 'PRIMARY KEY'], ['value', 'text']] },
+  {
+    name: '_sluice_runs',
+    columns: [
+      ['id', 'id'],
+      ['pipeline', 'text', 'NOT NULL'],
+      ['status', 'text', 'NOT NULL'],
+      ['started_at', 'text', 'NOT NULL'],
+      ['finished_at', 'text'],
+      ['heartbeat_at', 'text'],
+      ['pid', 'int'],
+      ['host', 'text'],
+      ['settings', 'text'],
+      ['watermark_before', 'text'],
+      ['watermark_after', 'text'],
+      ['max_cursor', 'text'],
+      ['max_cursor_sortable', 'text'],
+      ...COUNTERS,
+      ['error', 'text'],
+    ],
+    indexes: [['pipeline', 'status']],
+  },
+  {
+    name: '_sluice_checkpoints',
+    columns: [
+      ['run_id', 'int', 'NOT NULL'],
+      ['ordinal', 'int', 'NOT NULL'],
+      ['path', 'text', 'NOT NULL'],
+      ['file_id', 'int', 'NOT NULL'],
+      ['size', 'int', 'NOT NULL'],
+      ['hash', 'text'],
+      ['status', 'text', 'NOT NULL'],
+      ['error', 'text'],
+      ['position', 'int', 'NOT NULL DEFAULT 0'],
+      ['line', 'int', 'NOT NULL DEFAULT 0'],
+      ['byte_offset', 'int'],
+      ['updated_at', 'text'],
+    ],
+    primaryKey: ['run_id', 'ordinal'],
+  },
+  {
+    name: '_sluice_files',
+    columns: [
+      ['pipeline', 'text', 'NOT NULL'],
+      ['path', 'text', 'NOT NULL'],
+      ['size', 'int', 'NOT NULL'],
+      ['hash', 'text', 'NOT NULL'],
+      ['run_id', 'int', 'NOT NULL'],
+      ['loaded_at', 'text', 'NOT NULL'],
+    ],
+    primaryKey: ['pipeline', 'path'],
+  },
+  { name: '_sluice_paths', columns: [['id', 'id'], ['path', 'text', 'NOT NULL UNIQUE']] },
+  {
+    name: '_sluice_watermarks',
+    columns: [
+      ['pipeline', 'text', 'PRIMARY KEY'],
+      ['cursor', 'text', 'NOT NULL'],
+      ['type', 'text', 'NOT NULL'],
+      ['value', 'text', 'NOT NULL'],
+      ['updated_at', 'text', 'NOT NULL'],
+      ['run_id', 'int'],
+    ],
+  },
+  {
+    name: '_sluice_lineage',
+    columns: [
+      ['run_id', 'int', 'NOT NULL'],
+      ['file_id', 'int', 'NOT NULL'],
+      ['line', 'int', 'NOT NULL'],
+      ['key', 'text'],
+      ['step', 'text', 'NOT NULL'],
+    ],
+  },
+  {
+    name: '_sluice_dead_letters',
+    columns: [
+      ['id', 'id'],
+      ['run_id', 'int', 'NOT NULL'],
+      ['pipeline', 'text', 'NOT NULL'],
+      ['file_id', 'int', 'NOT NULL'],
+      ['file', 'text', 'NOT NULL'],
+      ['line', 'int', 'NOT NULL'],
+      ['raw', 'text', 'NOT NULL'],
+      ['reason', 'text', 'NOT NULL'],
+      ['field', 'text'],
+      ['message', 'text', 'NOT NULL'],
+      ['created_at', 'text', 'NOT NULL'],
+      ['replayed_by', 'int'],
+    ],
+    indexes: [['pipeline', 'run_id']],
+  },
+  {
+    name: '_sluice_locks',
+    columns: [
+      ['pipeline', 'text', 'PRIMARY KEY'],
+      ['run_id', 'int'],
+      ['pid', 'int', 'NOT NULL'],
+      ['host', 'text', 'NOT NULL'],
+      ['since', 'text', 'NOT NULL'],
+      ['heartbeat_at', 'text', 'NOT NULL'],
+    ],
+  },
+];
+
+const TYPES: Record<Dialect, Record<ColumnKind, string>> = {
+  sqlite: { id: 'INTEGER PRIMARY KEY AUTOINCREMENT', int: 'INTEGER', text: 'TEXT', any: '' },
+  postgres: { id: 'BIGSERIAL PRIMARY KEY', int: 'BIGINT', text: 'TEXT', any: 'TEXT' },
+};
+
+/** The DDL that creates the ledger (idempotent: IF NOT EXISTS everywhere). */
+export function ledgerDdl(dialect: Dialect, quote: (name: string) => string): string[] {
+  const statements: string[] = [];
+  for (const table of LEDGER_TABLES) {
+    const columns = table.columns.map(([name, kind, extra]) => [quote(name), TYPES[dialect][kind], extra ?? ''].join(' ').trim());
+    if (table.primaryKey) columns.push(`PRIMARY KEY (${table.primaryKey.map(quote).join(', ')})`);
+    statements.push(`CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns.join(', ')})`);
+    for (const index of table.indexes ?? []) {
+      const name = `${table.name}_${index.join('_')}_idx`;
+      statements.push(`CREATE INDEX IF NOT EXISTS ${quote(name)} ON ${quote(table.name)} (${index.map(quote).join(', ')})`);
+    }
+  }
+  return statements;
+}

@@ -1,0 +1,65 @@
+import type { LineageEntry, TargetRow } from '../backends/backend.js';
+import type { Rejection } from '../core/record.js';
+import type { CursorValue, DeadLetterInput, RunCounters } from '../ledger/ledger.js';
+import type { MergeCandidate } from '../stages/merge/index.js';
+
+/** A record that reached merge: its target row, what merge needs, and its lineage key. */
+export interface Staged {
+  row: TargetRow;
+  candidate: MergeCandidate;
+  fileId: number;
+  line: number;
+  lineageKey: string | null;
+  cursor: CursorValue | null;
+}
+
+/** Where the file stands once this batch commits. */
+export interface BatchCheckpoint {
+  ordinal: number;
+  position: number;
+  line: number;
+  byteOffset: number | null;
+}
+
+/**
+ * One batch: everything that commits together in one transaction (rows, lineage, dead letters,
+ * counters, checkpoint). Built record by record, then handed to the committer.
+ */
+export class Batch {
+  readonly staged: Staged[] = [];
+  readonly deadLetters: DeadLetterInput[] = [];
+  readonly lineage: LineageEntry[] = [];
+  readonly counters: Partial<RunCounters> = {};
+  inputRecords = 0;
+  checkpoint: BatchCheckpoint | null = null;
+
+  get size(): number {
+    return this.inputRecords;
+  }
+
+  count(name: keyof RunCounters, by = 1): void {
+    this.counters[name] = (this.counters[name] ?? 0) + by;
+  }
+
+  reject(letter: Omit<DeadLetterInput, 'reason' | 'field' | 'message'>, rejection: Rejection, key: string | null): void {
+    this.deadLetters.push({ ...letter, reason: rejection.reason, field: rejection.field, message: rejection.message });
+    this.lineage.push({ fileId: letter.fileId, line: letter.line, key, step: 'reject' });
+    this.count('rejected');
+    this.count('dead_letters');
+  }
+
+  skipWatermark(fileId: number, line: number, key: string | null): void {
+    this.lineage.push({ fileId, line, key, step: 'skip-watermark' });
+    this.count('skipped_watermark');
+  }
+
+  drop(fileId: number, line: number): void {
+    this.lineage.push({ fileId, line, key: null, step: 'drop' });
+    this.count('dropped');
+  }
+
+  stage(staged: Staged): void {
+    this.staged.push(staged);
+    this.count('staged');
+  }
+}

@@ -1,0 +1,57 @@
+import type { Fields } from '../core/record.js';
+import type { FieldType } from '../core/settings.js';
+import type { ColumnSpec, ColumnType } from '../backends/backend.js';
+
+const COLUMN_TYPES: Record<FieldType, ColumnType> = {
+  string: 'text',
+  number: 'real',
+  integer: 'integer',
+  boolean: 'boolean',
+  timestamp: 'text',
+};
+
+/**
+ * The target's data columns: the union of the records' fields in first-seen order, typed where
+ * the user declared a type. `version` changes whenever a column is added, so the table is
+ * altered only then.
+ */
+export class ColumnSet {
+  private readonly names = new Map<string, ColumnType>();
+  version = 0;
+
+  constructor(
+    private readonly types: Readonly<Record<string, FieldType>>,
+    existing: readonly ColumnSpec[] = [],
+  ) {
+    for (const column of existing) this.names.set(column.name, column.type);
+  }
+
+  /** Adds the record's new fields; returns them (empty most of the time). */
+  observe(fields: Fields): string[] {
+    let added: string[] | null = null;
+    for (const name in fields) {
+      if (this.names.has(name)) continue;
+      const declared = this.types[name];
+      this.names.set(name, declared ? COLUMN_TYPES[declared] : 'any');
+      (added ??= []).push(name);
+    }
+    if (added === null) return [];
+    this.version += 1;
+    return added;
+  }
+
+  /** Makes sure a column exists even before any record has it (the key of a keyed table). */
+  include(name: string): void {
+    const fields = Object.create(null) as Fields;
+    fields[name] = null;
+    this.observe(fields);
+  }
+
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+
+  list(): ColumnSpec[] {
+    return [...this.names].map(([name, type]) => ({ name, type }));
+  }
+}

@@ -1,0 +1,137 @@
+import type { Backend, BackendTx, ExistingRow, LineageEntry, TargetSpec, WriteMode } from '../backends/backend.js';
+import { keyIdentity } from '../core/record.js';
+import type { Strategy } from '../core/settings.js';
+import type { CursorValue, RunCounters } from '../ledger/ledger.js';
+import { planMerge, type ExistingState, type MergeOutcome } from '../stages/merge/index.js';
+import { compareSortable } from '../stages/watermark/index.js';
+import type { Batch, Staged } from './batch.js';
+import { crashPoint } from './crash-points.js';
+import type { ColumnSet } from './columns.js';
+
+const WRITE_MODES: Record<Strategy, WriteMode> = {
+  append: 'insert',
+  deduplicate: 'first-wins',
+  update: 'last-wins',
+  'upsert-newer': 'newer-wins',
+  replace: 'last-wins',
+};
+
+const OUTCOME_COUNTER: Record<MergeOutcome, keyof RunCounters> = {
+  load: 'loaded',
+  'skip-stale': 'skipped_stale',
+  'skip-duplicate': 'skipped_duplicate',
+};
+
+/** The parts of a run that every batch commit needs. */
+export interface CommitContext {
+  backend: Backend;
+  runId: number;
+  pipeline: string;
+  /** The table written to: the target, or the run's shadow table for `replace`. */
+  table: string;
+  strategy: Strategy;
+  /** The unique key of the table: set for the keyed strategies (and keyed replace) only. */
+  key: string | null;
+  cursorField: string | null;
+  cursorType: 'real' | 'text' | null;
+  rowHash: boolean;
+  columns: ColumnSet;
+  /** Largest cursor loaded so far in the run. */
+  maxCursor: CursorValue | null;
+  ensuredVersion: number;
+}
+
+export function writeMode(strategy: Strategy, keyed: boolean): WriteMode {
+  return keyed ? WRITE_MODES[strategy] : 'insert';
+}
+
+export function targetSpec(context: CommitContext): TargetSpec {
+  return { table: context.table, columns: context.columns.list(), key: context.key, cursor: context.cursorType, rowHash: context.rowHash };
+}
+
+/**
+ * Commits one batch in ONE transaction: merged rows, lineage, dead letters, counters and the
+ * checkpoint (and the file's ledger entry when the batch ends a file). A crash anywhere before
+ * COMMIT leaves none of it; after COMMIT, all of it.
+ */
+export interface FileFingerprint {
+  path: string;
+  size: number;
+  hash: string;
+}
+
+export async function commitBatch(context: CommitContext, batch: Batch, file: FileFingerprint, fileDone: boolean): Promise<void> {
+  await context.backend.transaction(async (tx) => {
+    const spec = targetSpec(context);
+    if (context.ensuredVersion !== context.columns.version || batch.staged.length > 0) {
+      if (context.ensuredVersion !== context.columns.version || context.ensuredVersion === 0) await tx.ensureTarget(spec);
+      context.ensuredVersion = context.columns.version;
+    }
+    const maxCursor = await mergeStaged(context, tx, spec, batch);
+    await tx.ledger.insertLineage(context.runId, batch.lineage);
+    await tx.ledger.insertDeadLetters(context.runId, context.pipeline, batch.deadLetters);
+    batch.count('lineage_entries', batch.lineage.length);
+    if (fileDone) batch.count('files_loaded');
+    await tx.ledger.addCounters(context.runId, batch.counters, maxCursor);
+    if (batch.checkpoint !== null) {
+      const status = fileDone ? 'loaded' : 'loading';
+      await tx.ledger.setCheckpoint(context.runId, { ...batch.checkpoint, status, size: file.size, hash: file.hash });
+    }
+    if (fileDone) await tx.ledger.markFileLoaded(context.pipeline, file.path, file.size, file.hash, context.runId);
+    context.maxCursor = maxCursor ?? context.maxCursor;
+    crashPoint('before-commit');
+  });
+  crashPoint('after-commit');
+}
+
+/** Plans the merge against what the table holds, writes the winners, records each outcome. */
+async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSpec, batch: Batch): Promise<CursorValue | null> {
+  const staged = batch.staged;
+  if (staged.length === 0) return null;
+  const keyed = context.key !== null;
+  const existing = keyed ? await lookupExisting(context, tx, staged) : new Map<string, ExistingState>();
+  const boundaryDuplicates = context.rowHash ? await lookupBoundaryHashes(context, tx, staged) : new Set<number>();
+  const plan = planMerge(
+    staged.map((s) => s.candidate),
+    { strategy: context.strategy, keyed, runId: context.runId, existing, boundaryDuplicates },
+  );
+  const rows = plan.writes.map((index) => (staged[index] as Staged).row);
+  await tx.writeRows(context.table, spec, context.runId, writeMode(context.strategy, keyed), rows);
+  let maxCursor: CursorValue | null = null;
+  plan.outcomes.forEach((outcome, index) => {
+    const s = staged[index] as Staged;
+    batch.count(OUTCOME_COUNTER[outcome]);
+    batch.lineage.push(lineage(s, 'stage'), lineage(s, outcome));
+    if (outcome === 'load' && s.cursor !== null) maxCursor = newer(maxCursor ?? context.maxCursor, s.cursor);
+  });
+  return maxCursor;
+}
+
+function lineage(s: Staged, step: LineageEntry['step']): LineageEntry {
+  return { fileId: s.fileId, line: s.line, key: s.lineageKey, step };
+}
+
+function newer(current: CursorValue | null, candidate: CursorValue): CursorValue {
+  return current === null || compareSortable(candidate.sortable, current.sortable) > 0 ? candidate : current;
+}
+
+/** The keys' current state; `update` needs it only for records on the watermark boundary. */
+async function lookupExisting(context: CommitContext, tx: BackendTx, staged: readonly Staged[]): Promise<Map<string, ExistingState>> {
+  const needAll = context.strategy === 'deduplicate' || context.strategy === 'upsert-newer';
+  const keys = new Map<string, unknown>();
+  for (const s of staged) {
+    if (s.candidate.keyId !== null && (needAll || s.candidate.boundary)) keys.set(s.candidate.keyId, s.row.key);
+  }
+  const rows: ExistingRow[] = await tx.lookupExisting(context.table, context.key as string, [...keys.values()]);
+  return new Map(rows.map((row) => [keyIdentity(row.key), { cursor: row.cursor, runId: row.runId, seq: row.seq }]));
+}
+
+async function lookupBoundaryHashes(context: CommitContext, tx: BackendTx, staged: readonly Staged[]): Promise<Set<number>> {
+  const hashes = staged.filter((s) => s.candidate.boundary && s.row.rowHash !== null).map((s) => s.row.rowHash as string);
+  const found = await tx.lookupHashes(context.table, hashes, context.runId);
+  const indexes = new Set<number>();
+  staged.forEach((s, index) => {
+    if (s.candidate.boundary && s.row.rowHash !== null && found.has(s.row.rowHash)) indexes.add(index);
+  });
+  return indexes;
+}

@@ -1,0 +1,62 @@
+import { SluiceError } from '../core/errors.js';
+import type { Format, RunSettings } from '../core/settings.js';
+import type { ValidateRules } from '../stages/validate/index.js';
+import { compileSchemaFile } from '../stages/validate/index.js';
+import { detectFormat } from '../stages/decode/index.js';
+import { discoverFiles, type DiscoveredFile } from '../stages/discover/index.js';
+import { Normalizer } from '../stages/normalize/index.js';
+import { loadTransform, type TransformFn } from '../stages/transform/index.js';
+import type { CursorSpec } from '../stages/watermark/index.js';
+
+/** What a run needs before it touches the database; every problem here is exit 2. */
+export interface PreparedRun {
+  files: DiscoveredFile[];
+  formatOf: (path: string) => Format;
+  normalizer: Normalizer;
+  transform: TransformFn | null;
+  rules: ValidateRules;
+  key: string | null;
+  cursor: CursorSpec | null;
+}
+
+export async function prepareRun(settings: RunSettings, warn: (message: string) => void): Promise<PreparedRun> {
+  const normalizer = new Normalizer(settings.normalize, warn);
+  const name = (field: string): string => normalizer.fieldName(field);
+  const types = Object.fromEntries(Object.entries(settings.types).map(([field, type]) => [name(field), type]));
+  const schema = settings.schemaFile === null ? null : compileSchemaFile(settings.schemaFile);
+  const transform = settings.transform === null ? null : await loadTransform(settings.transform);
+  const cursor = settings.cursor === null ? null : cursorSpec(name(settings.cursor), types[name(settings.cursor)]);
+  const files = await discoverFiles(settings);
+  const formatOf = formatResolver(settings.format);
+  return {
+    files,
+    formatOf,
+    normalizer,
+    transform,
+    rules: { require: settings.require.map(name), types, schema },
+    key: settings.key === null ? null : name(settings.key),
+    cursor,
+  };
+}
+
+function cursorSpec(field: string, declared: string | undefined): CursorSpec {
+  if (declared === undefined || declared === 'timestamp') return { field, type: 'timestamp' };
+  if (declared === 'number' || declared === 'integer') return { field, type: declared };
+  throw new SluiceError('CONFIG_INVALID', `--cursor ${field} is declared ${declared}; a cursor must be a timestamp, number or integer`, {
+    hint: `declare it with --type ${field}=timestamp (the default) or --type ${field}=number`,
+  });
+}
+
+function formatResolver(format: RunSettings['format']): (path: string) => Format {
+  if (format !== 'auto') return () => format;
+  return (path) => {
+    const detected = detectFormat(path);
+    if (detected === null) {
+      throw new SluiceError('DECODE_IO', `cannot tell the format of ${path} from its extension (expected .csv, .json, .ndjson, .jsonl or .txt, optionally .gz)`, {
+        file: path,
+        hint: 'pass --format csv|json|ndjson|lines',
+      });
+    }
+    return detected;
+  };
+}

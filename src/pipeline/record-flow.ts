@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import type { TargetRow } from '../backends/backend.js';
+import { displayValue, keyIdentity, type Fields } from '../core/record.js';
+import type { Format } from '../core/settings.js';
+import type { CursorValue } from '../ledger/ledger.js';
+import type { DecodedRecord } from '../stages/decode/index.js';
+import type { Normalizer } from '../stages/normalize/index.js';
+import { applyTransform, type TransformFn } from '../stages/transform/index.js';
+import { validateRecord, type ValidateRules } from '../stages/validate/index.js';
+import { judgeCursor, type CursorSpec } from '../stages/watermark/index.js';
+import type { Batch } from './batch.js';
+import type { ColumnSet } from './columns.js';
+
+/** Everything a record passes through between decode and merge, fixed for the run. */
+export interface RecordFlow {
+  normalizer: Normalizer;
+  transform: TransformFn | null;
+  rules: ValidateRules;
+  key: string | null;
+  cursor: CursorSpec | null;
+  startWatermark: CursorValue | null;
+  rowHash: boolean;
+  columns: ColumnSet;
+}
+
+export interface FileContext {
+  path: string;
+  fileId: number;
+  ordinal: number;
+  format: Format;
+  /** Fields this file's records had, to report the target columns it lacks. */
+  seen: Set<string>;
+}
+
+const SEQ_FILE_STRIDE = 2 ** 32;
+
+/** Decode → normalize → transform → validate → watermark → staged (or a dead letter). */
+export function routeRecord(flow: RecordFlow, file: FileContext, record: DecodedRecord, batch: Batch): void {
+  batch.inputRecords += 1;
+  batch.count('input_records');
+  const letter = { fileId: file.fileId, file: file.path, line: record.line, raw: '' };
+  if (record.fields === null || record.problem !== undefined) {
+    const problem = record.problem ?? { reason: 'malformed_row' as const, field: null, message: 'record could not be decoded' };
+    batch.reject({ ...letter, raw: record.raw }, problem, null);
+    return;
+  }
+  const normalized = flow.normalizer.normalize(record.fields, file.path);
+  let outputs: Fields[] = [normalized];
+  if (flow.transform !== null) {
+    const context = { file: file.path, line: record.line, index: record.position - 1 };
+    const result = applyTransform(flow.transform, normalized, context);
+    if (!result.ok) {
+      batch.reject({ ...letter, raw: rawText(record, file.format) }, { reason: 'transform_error', field: null, message: result.message }, null);
+      return;
+    }
+    if (result.records.length === 0) {
+      batch.drop(file.fileId, record.line);
+      return;
+    }
+    outputs = result.records;
+  }
+  for (const fields of outputs) stageOne(flow, file, record, fields, batch);
+}
+
+function stageOne(flow: RecordFlow, file: FileContext, record: DecodedRecord, fields: Fields, batch: Batch): void {
+  const rejectWith = (rejection: Parameters<Batch['reject']>[1], key: string | null): void =>
+    batch.reject({ fileId: file.fileId, file: file.path, line: record.line, raw: rawText(record, file.format) }, rejection, key);
+  const rejection = validateRecord(fields, flow.rules);
+  const keyValue = flow.key === null ? null : fields[flow.key];
+  const lineageKey = keyValue === null || keyValue === undefined || keyValue === '' ? null : displayKey(keyValue);
+  if (rejection !== null) return rejectWith(rejection, lineageKey);
+  if (flow.key !== null && lineageKey === null) {
+    return rejectWith({ reason: 'missing_key', field: flow.key, message: `key field ${flow.key} is missing or empty` }, null);
+  }
+  let cursor: CursorValue | null = null;
+  let boundary = false;
+  if (flow.cursor !== null) {
+    const verdict = judgeCursor(fields, flow.cursor, flow.startWatermark);
+    if (verdict.kind === 'reject') return rejectWith(verdict.rejection, lineageKey);
+    if (verdict.kind === 'skip') return batch.skipWatermark(file.fileId, record.line, lineageKey);
+    cursor = verdict.cursor;
+    boundary = verdict.boundary;
+  }
+  for (const name in fields) file.seen.add(name);
+  flow.columns.observe(fields);
+  const seq = file.ordinal * SEQ_FILE_STRIDE + record.position;
+  const row: TargetRow = {
+    fields,
+    key: keyValue,
+    cursor: cursor?.sortable ?? null,
+    rowHash: flow.rowHash ? hashFields(fields) : null,
+    seq,
+    source: `${file.path}:${record.line}`,
+  };
+  const keyId = flow.key === null ? null : keyIdentity(keyValue);
+  batch.stage({ row, candidate: { keyId, cursor: row.cursor, boundary, seq }, fileId: file.fileId, line: record.line, lineageKey, cursor });
+}
+
+function displayKey(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'bigint' ? value.toString() : displayValue(value);
+}
+
+/**
+ * What a dead letter keeps as the raw record: JSON sources keep their text; CSV rows and text
+ * lines keep their decoded fields as JSON, since a CSV row means nothing without its header and
+ * replay needs the field names.
+ */
+function rawText(record: DecodedRecord, format: Format): string {
+  if (format === 'json' || format === 'ndjson' || record.fields === null) return record.raw;
+  return safeJson(record.fields);
+}
+
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** Row identity for the unkeyed watermark boundary: the same fields and values, the same hash. */
+function hashFields(fields: Fields): string {
+  return createHash('sha1').update(safeJson(Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : 1)))).digest('base64');
+}

@@ -1,0 +1,154 @@
+import { hostname } from 'node:os';
+import type { Backend } from '../backends/backend.js';
+import { SluiceError } from '../core/errors.js';
+import type { RunSettings } from '../core/settings.js';
+import type { CursorValue, RunRow, WatermarkRow } from '../ledger/ledger.js';
+import { compareSortable, parseCursor, type CursorSpec } from '../stages/watermark/index.js';
+import { targetSpec, type CommitContext } from './commit-batch.js';
+import type { PreparedRun } from './prepare.js';
+import type { FileReport, RunSummary } from './summary.js';
+
+export interface RunStart {
+  run: RunRow;
+  resumed: boolean;
+  /** The watermark the run started with; a resumed run keeps its original one. */
+  startWatermark: CursorValue | null;
+}
+
+/** The settings a resumed run must share with the run it continues. */
+const RESUME_KEYS = ['table', 'key', 'cursor', 'strategy', 'format', 'normalize', 'transform'] as const;
+
+export function shadowTable(runId: number): string {
+  return `_sluice_shadow_${runId}`;
+}
+
+/** Resumes the pipeline's unfinished run, or starts a new one (abandoning it with --restart). */
+export async function startOrResume(backend: Backend, settings: RunSettings, prepared: PreparedRun, warn: (m: string) => void): Promise<RunStart> {
+  const unfinished = await backend.ledger.findUnfinishedRun(settings.pipeline);
+  if (unfinished !== null && !settings.restart) return resume(backend, settings, prepared, unfinished, warn);
+  const stored = await backend.ledger.getWatermark(settings.pipeline);
+  const startWatermark = startingWatermark(stored, prepared.cursor, settings);
+  const runId = await backend.transaction(async (tx) => {
+    if (unfinished !== null) await tx.ledger.finishRun(unfinished.id, 'interrupted', unfinished.watermarkBefore, 'abandoned by --restart');
+    const id = await tx.ledger.createRun({
+      pipeline: settings.pipeline,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      pid: process.pid,
+      host: hostname(),
+      settings: JSON.stringify(settings),
+      watermarkBefore: stored?.value ?? null,
+    });
+    await tx.ledger.addRunFiles(id, prepared.files.map((file, ordinal) => ({ ordinal, path: file.path, size: file.size })));
+    await tx.ledger.addCounters(id, { files_total: prepared.files.length }, null);
+    return id;
+  });
+  if (unfinished !== null) warn(`abandoned unfinished run ${unfinished.id} (--restart); rows it committed stay`);
+  return { run: (await backend.ledger.getRun(runId)) as RunRow, resumed: false, startWatermark };
+}
+
+async function resume(backend: Backend, settings: RunSettings, prepared: PreparedRun, run: RunRow, warn: (m: string) => void): Promise<RunStart> {
+  const before = JSON.parse(run.settings) as Partial<RunSettings>;
+  for (const name of RESUME_KEYS) {
+    if (JSON.stringify(before[name] ?? null) !== JSON.stringify(settings[name] ?? null)) {
+      throw new SluiceError('CONFIG_INVALID', `run ${run.id} of pipeline ${settings.pipeline} is unfinished and was started with --${name} ${String(before[name])}, not ${String(settings[name])}`, {
+        hint: `resume it with the same settings, or start over with --restart (rows it committed stay)`,
+      });
+    }
+  }
+  const files = await backend.ledger.runFiles(run.id);
+  const known = new Set(files.map((f) => f.path));
+  const added = prepared.files.filter((f) => !known.has(f.path)).length;
+  if (added > 0) warn(`${added} file(s) appeared since run ${run.id} started; the next run will load them`);
+  await backend.transaction(async (tx) => tx.ledger.reopenRun(run.id, process.pid, hostname()));
+  const startWatermark = run.watermarkBefore === null || prepared.cursor === null ? null : parseCursor(run.watermarkBefore, prepared.cursor.type);
+  return { run: (await backend.ledger.getRun(run.id)) as RunRow, resumed: true, startWatermark };
+}
+
+/** Validates the stored watermark: a corrupt one stops the run with the command that repairs it. */
+function startingWatermark(stored: WatermarkRow | null, cursor: CursorSpec | null, settings: RunSettings): CursorValue | null {
+  if (stored === null || cursor === null) return null;
+  const where = `--db ${settings.db} --pipeline ${settings.pipeline}`;
+  if (stored.cursor !== cursor.field) {
+    throw new SluiceError('WATERMARK_INVALID', `pipeline ${settings.pipeline} has a watermark on field ${stored.cursor}, but --cursor is ${cursor.field}`, {
+      hint: `use the same --cursor, another --pipeline, or clear it: sluice watermark reset ${where} --yes`,
+    });
+  }
+  const parsed = parseCursor(stored.value, cursor.type);
+  if (parsed === null) {
+    const expected = cursor.type === 'timestamp' ? 'an ISO-8601 timestamp' : `a ${cursor.type}`;
+    throw new SluiceError('WATERMARK_INVALID', `the stored watermark of pipeline ${settings.pipeline} is ${JSON.stringify(stored.value)}, expected ${expected}`, {
+      hint: `set a valid one: sluice watermark set <VALUE> ${where} --force, or clear it: sluice watermark reset ${where} --yes`,
+    });
+  }
+  return parsed;
+}
+
+export interface RunEnd {
+  start: RunStart;
+  reports: FileReport[];
+  warnings: string[];
+  started: number;
+  /** replace: swap the shadow table in (something was read). */
+  swap?: boolean;
+}
+
+/**
+ * Completes the run in one transaction: the replace swap, the watermark and the run's status.
+ * The watermark advances only when every file loaded: a failed file may hold records that a
+ * fixed re-delivery must still be able to load.
+ */
+export async function finishRun(backend: Backend, settings: RunSettings, commit: CommitContext, end: RunEnd): Promise<RunSummary> {
+  const failed = end.reports.some((r) => r.status === 'failed');
+  const stopped = failed && settings.onFileError === 'fail';
+  const start = end.start.startWatermark;
+  const max = commit.maxCursor;
+  const advance = !failed && max !== null && (start === null || compareSortable(max.sortable, start.sortable) > 0);
+  await backend.transaction(async (tx) => {
+    if (settings.strategy === 'replace') {
+      if (end.swap && !stopped) {
+        await tx.ensureTarget(targetSpec(commit));
+        await tx.swapTable(commit.table, settings.table);
+      } else {
+        await tx.dropTable(commit.table);
+      }
+    }
+    if (advance && max !== null && commit.cursorField !== null) {
+      await tx.ledger.setWatermark({ pipeline: settings.pipeline, cursor: commit.cursorField, type: typeOf(max), value: max.value, runId: commit.runId });
+    }
+    const watermarkAfter = advance && max !== null ? max.value : end.start.run.watermarkBefore;
+    const error = stopped ? `stopped at a file error (--on-file-error fail): ${end.reports.find((r) => r.status === 'failed')?.error ?? ''}` : null;
+    await tx.ledger.finishRun(commit.runId, stopped ? 'failed' : 'succeeded', watermarkAfter, error);
+  });
+  const run = (await backend.ledger.getRun(commit.runId)) as RunRow;
+  return summarize(backend, settings, run, end);
+}
+
+function typeOf(value: CursorValue): string {
+  return typeof value.sortable === 'number' ? 'number' : 'timestamp';
+}
+
+export async function markInterrupted(backend: Backend, runId: number): Promise<RunRow> {
+  const run = (await backend.ledger.getRun(runId)) as RunRow;
+  await backend.transaction(async (tx) => tx.ledger.finishRun(runId, 'interrupted', run.watermarkBefore, 'interrupted by a signal'));
+  return (await backend.ledger.getRun(runId)) as RunRow;
+}
+
+export async function summarize(backend: Backend, settings: RunSettings, run: RunRow, end: RunEnd): Promise<RunSummary> {
+  return {
+    run_id: run.id,
+    pipeline: run.pipeline,
+    status: run.status,
+    resumed: end.start.resumed,
+    dry_run: false,
+    table: settings.table,
+    db: settings.db,
+    ...run.counters,
+    watermark: run.watermarkAfter ?? run.watermarkBefore,
+    watermark_before: run.watermarkBefore,
+    target_rows: await backend.countRows(settings.table),
+    duration_ms: Date.now() - end.started,
+    files: end.reports,
+    warnings: end.warnings,
+  };
+}

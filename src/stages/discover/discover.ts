@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { glob } from 'tinyglobby';
+import { SluiceError, describeErrno } from '../../core/errors.js';
+
+export interface DiscoveredFile {
+  /** The path as the user will recognise it (relative paths stay relative). */
+  path: string;
+  size: number;
+}
+
+export interface DiscoverOptions {
+  inputs: readonly string[];
+  sourceDir: string | null;
+  pattern: string;
+}
+
+/**
+ * Lists the run's input files, sorted by path so every run (and every resumed run) sees them in
+ * the same order: "first seen" and "last seen" depend on it.
+ */
+export async function discoverFiles(options: DiscoverOptions): Promise<DiscoveredFile[]> {
+  const paths = options.sourceDir === null ? [...options.inputs] : await listSourceDir(options.sourceDir, options.pattern);
+  const unique = [...new Set(paths)].sort(comparePaths);
+  if (unique.length === 0) {
+    const where = options.sourceDir === null ? 'the --input list' : `${options.sourceDir} (pattern ${options.pattern})`;
+    throw new SluiceError('CONFIG_NO_INPUT', `no input files matched ${where}`, {
+      hint: 'check --source-dir and --pattern, or pass files with --input FILE',
+    });
+  }
+  return Promise.all(unique.map(statInput));
+}
+
+function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function listSourceDir(dir: string, pattern: string): Promise<string[]> {
+  const info = await stat(dir).catch((error: unknown) => {
+    throw new SluiceError('CONFIG_NO_INPUT', `cannot read source directory ${dir}: ${describeErrno(error)}`, { file: dir });
+  });
+  if (!info.isDirectory()) {
+    throw new SluiceError('CONFIG_NO_INPUT', `--source-dir ${dir} is not a directory`, { file: dir });
+  }
+  const found = await glob(pattern, { cwd: dir, onlyFiles: true, dot: false, followSymbolicLinks: true });
+  return found.map((relative) => path.join(dir, relative));
+}
+
+async function statInput(file: string): Promise<DiscoveredFile> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) return { path: file, size: -1 };
+    return { path: file, size: info.size };
+  } catch (error) {
+    const reason = describeErrno(error);
+    throw new SluiceError('CONFIG_NO_INPUT', `cannot read input file ${file}: ${reason}`, {
+      file,
+      hint: 'check the path given to --input',
+    });
+  }
+}
+
+/** Content fingerprint: SHA-256 of the bytes as stored. */
+export async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

@@ -1,0 +1,93 @@
+import type { Strategy } from '../../core/settings.js';
+
+/** One staged record of a batch, as merge needs to see it. */
+export interface MergeCandidate {
+  /** Identity of the key (type and value), or null when the strategy has no key. */
+  keyId: string | null;
+  cursor: number | string | null;
+  /** Cursor equals the run's starting watermark: it may have been loaded already. */
+  boundary: boolean;
+  /** Order in the run: later files and later lines have larger seq. */
+  seq: number;
+}
+
+/** What the target holds for a key before this batch. */
+export interface ExistingState {
+  cursor: number | string | null;
+  runId: number;
+  seq: number;
+}
+
+export type MergeOutcome = 'load' | 'skip-stale' | 'skip-duplicate';
+
+export interface MergePlan {
+  /** One outcome per candidate, in candidate order. */
+  outcomes: MergeOutcome[];
+  /** Indexes of the candidates to write, at most one per key for the keyed strategies. */
+  writes: number[];
+}
+
+export interface MergeContext {
+  strategy: Strategy;
+  /** Whether the target is keyed (`replace` may or may not be). */
+  keyed: boolean;
+  runId: number;
+  existing: ReadonlyMap<string, ExistingState>;
+  /** Candidate indexes whose row an earlier run already loaded (boundary duplicates by row hash). */
+  boundaryDuplicates: ReadonlySet<number>;
+}
+
+/**
+ * Decides each record's outcome exactly as if the records were applied one at a time in
+ * (file, line) order, so results and counters do not depend on batch size or crashes:
+ * - append: every record loads.
+ * - deduplicate: the first seen of a key loads; later ones are duplicates.
+ * - update (and keyed replace): every record loads; the last seen stands.
+ * - upsert-newer: a record loads only when its cursor is newer than the key's current one;
+ *   an older one is stale, an equal one a duplicate.
+ * A record on the watermark boundary that is already in the target is a duplicate.
+ * The writes are what the target must end up with; the backend applies them with guards.
+ */
+export function planMerge(candidates: readonly MergeCandidate[], context: MergeContext): MergePlan {
+  const state = new Map<string, ExistingState>();
+  const lastWrite = new Map<string, number>();
+  const outcomes: MergeOutcome[] = [];
+  const writes: number[] = [];
+  candidates.forEach((candidate, index) => {
+    const key = candidate.keyId;
+    if (!context.keyed || key === null) {
+      const outcome: MergeOutcome = context.boundaryDuplicates.has(index) ? 'skip-duplicate' : 'load';
+      outcomes.push(outcome);
+      if (outcome === 'load') writes.push(index);
+      return;
+    }
+    const current = state.get(key) ?? context.existing.get(key);
+    const outcome = judge(candidate, current, context);
+    outcomes.push(outcome);
+    if (outcome === 'load') {
+      state.set(key, { cursor: candidate.cursor, runId: context.runId, seq: candidate.seq });
+      lastWrite.set(key, index);
+    }
+  });
+  if (context.keyed) writes.push(...[...lastWrite.values()].sort((a, b) => a - b));
+  return { outcomes, writes };
+}
+
+function judge(candidate: MergeCandidate, current: ExistingState | undefined, context: MergeContext): MergeOutcome {
+  if (current === undefined) return 'load';
+  // Loaded by an earlier run whose watermark this record sits on: already there.
+  const loadedBefore = current.runId !== context.runId && current.cursor !== null && current.cursor === candidate.cursor;
+  if (candidate.boundary && loadedBefore) return 'skip-duplicate';
+  switch (context.strategy) {
+    case 'deduplicate':
+      // An earlier record of the same run that landed later (parallel workers) is displaced.
+      return current.runId === context.runId && current.seq > candidate.seq ? 'load' : 'skip-duplicate';
+    case 'upsert-newer':
+      if (candidate.cursor === null || current.cursor === null) return 'load';
+      return candidate.cursor > current.cursor ? 'load' : candidate.cursor === current.cursor ? 'skip-duplicate' : 'skip-stale';
+    case 'append':
+    case 'update':
+    case 'replace':
+      return 'load';
+  }
+}

@@ -1,0 +1,1 @@
+export { Normalizer } from './normalize.js';

@@ -1,0 +1,3 @@
+export { validateRecord, compileSchemaFile } from './validate.js';
+export type { ValidateRules } from './validate.js';
+export { coerce } from './coerce.js';

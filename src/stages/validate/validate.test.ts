@@ -1,0 +1,61 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { toFields } from '../../core/record.js';
+import { coerce } from './coerce.js';
+import { compileSchemaFile, validateRecord } from './validate.js';
+
+const rules = { require: ['key', 'value'], types: { value: 'number' as const }, schema: null };
+
+describe('validateRecord', () => {
+  it('rejects missing and empty required fields with the field named', () => {
+    expect(validateRecord(toFields({ key: '', value: '1' }), rules)).toMatchObject({ reason: 'missing_required', field: 'key' });
+    expect(validateRecord(toFields({ key: 'a' }), rules)).toMatchObject({ reason: 'missing_required', field: 'value' });
+  });
+
+  it('applies declared types in place and rejects what does not convert', () => {
+    const fields = toFields({ key: 'a', value: '49.99' });
+    expect(validateRecord(fields, rules)).toBeNull();
+    expect(fields.value).toBe(49.99);
+    expect(validateRecord(toFields({ key: 'a', value: 'not_a_number' }), rules)).toMatchObject({
+      reason: 'invalid_type',
+      field: 'value',
+      message: 'field value: expected a number, found "not_a_number"',
+    });
+  });
+
+  it('refuses NUL bytes in text', () => {
+    expect(validateRecord(toFields({ key: 'a\u0000b', value: 1 }), rules)).toMatchObject({ reason: 'unsupported_value', field: 'key' });
+  });
+
+  it('checks a JSON Schema after types are applied', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sluice-schema-'));
+    const file = path.join(dir, 'schema.json');
+    writeFileSync(file, JSON.stringify({ type: 'object', properties: { value: { type: 'number', minimum: 0 } }, required: ['value'] }));
+    const schema = compileSchemaFile(file);
+    expect(validateRecord(toFields({ key: 'a', value: '5' }), { ...rules, schema })).toBeNull();
+    expect(validateRecord(toFields({ key: 'a', value: '-5' }), { ...rules, schema })).toMatchObject({ reason: 'schema_violation', field: 'value' });
+  });
+});
+
+describe('coerce', () => {
+  it('keeps integers beyond 2^53 exact', () => {
+    expect(coerce('9007199254740993', 'integer', 'id')).toEqual({ ok: true, value: 9007199254740993n });
+    expect(coerce('9007199254740993', 'number', 'id')).toEqual({ ok: true, value: 9007199254740993n });
+    expect(coerce('99999999999999999999999', 'integer', 'id').ok).toBe(false);
+  });
+
+  it('refuses non-finite numbers', () => {
+    for (const bad of ['1e309', 'NaN', 'Infinity', '-1e400']) expect(coerce(bad, 'number', 'x').ok, bad).toBe(false);
+    expect(coerce(Infinity, 'number', 'x').ok).toBe(false);
+  });
+
+  it('reads booleans and timestamps', () => {
+    expect(coerce('Yes', 'boolean', 'b')).toEqual({ ok: true, value: true });
+    expect(coerce('0', 'boolean', 'b')).toEqual({ ok: true, value: false });
+    expect(coerce('maybe', 'boolean', 'b').ok).toBe(false);
+    expect(coerce('2025-01-15T12:00:00', 'timestamp', 't').ok).toBe(true);
+    expect(coerce('yesterday', 'timestamp', 't').ok).toBe(false);
+  });
+});
