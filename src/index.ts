@@ -14,3 +14,5 @@ export type { RunSummary, FileReport } from './pipeline/summary.js';
 export { openBackend } from './backends/open-backend.js';
 export type { Backend } from './backends/backend.js';
 export type { RunRow, RunStatus, RunCounters, DeadLetterRow, WatermarkRow } from './ledger/ledger.js';
+export { exportTable, exportBackendTable, convertFile, exportFormatOf, EXPORT_FORMATS } from './pipeline/export.js';
+export type { ExportResult, ExportFormat, ExportTableOptions, ConvertFileOptions } from './pipeline/export.js';

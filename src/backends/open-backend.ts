@@ -5,6 +5,8 @@ import { SqliteBackend } from './sqlite/sqlite-backend.js';
 export interface OpenBackendOptions {
   /** A database that does not exist yet is an error (inspection commands), not created. */
   mustExist?: boolean;
+  /** Only read (inspection, export): no ledger tables created, no settings changed. */
+  readonly?: boolean;
 }
 
 /** The one place that names concrete backends: `postgres://` URLs → PostgreSQL, else SQLite. */
@@ -14,7 +16,7 @@ export async function openBackend(db: string, options: OpenBackendOptions = {}):
       hint: 'use a SQLite file path for --db',
     });
   }
-  return SqliteBackend.open(db, { mustExist: options.mustExist ?? false });
+  return SqliteBackend.open(db, { mustExist: options.mustExist ?? false, readonly: options.readonly ?? false });
 }
 
 /** A connection URL without its password, for messages. */

@@ -18,6 +18,10 @@ export function formatSummary(s: RunSummary): string {
   }
   for (const warning of s.warnings) lines.push(`  note: ${warning}`);
   if (s.dead_letters > 0) lines.push(`  see the rejected records: sluice dead-letters list --db ${s.db} --run ${s.run_id}`);
+  if (s.export) {
+    const e = s.export;
+    lines.push(e.status === 'dry-run' ? `Would export ${e.exported} records to ${e.path}` : `Exported ${e.exported} records to ${e.path} (atomic write)`);
+  }
   if (s.dry_run) lines.push('  dry run: nothing was committed');
   return lines.join('\n');
 }

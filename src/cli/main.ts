@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { reportError, say } from './output.js';
+import { registerExport } from './commands/export.js';
 import { registerRun } from './commands/run.js';
 
 /** argv → command → exit code. Each command file registers itself and uses the public API only. */
@@ -16,6 +17,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     exitCode = code;
   };
   registerRun(program, setExit);
+  registerExport(program, setExit);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
   } catch (error) {

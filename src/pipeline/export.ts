@@ -45,7 +45,7 @@ const FORMAT_BY_EXTENSION: Readonly<Record<string, ExportFormat>> = { '.json': '
 /** `sluice export --db --table`: a table of the database, written atomically. */
 export async function exportTable(options: ExportTableOptions): Promise<ExportResult> {
   const format = options.format ?? exportFormatOf(options.output);
-  const backend = await openBackend(options.db, { mustExist: true });
+  const backend = await openBackend(options.db, { mustExist: true, readonly: true });
   try {
     return await exportBackendTable(backend, { ...options, format });
   } finally {

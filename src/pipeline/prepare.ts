@@ -7,6 +7,7 @@ import { discoverFiles, type DiscoveredFile } from '../stages/discover/index.js'
 import { Normalizer } from '../stages/normalize/index.js';
 import { loadTransform, type TransformFn } from '../stages/transform/index.js';
 import type { CursorSpec } from '../stages/watermark/index.js';
+import { exportFormatOf } from './export.js';
 
 /** What a run needs before it touches the database; every problem here is exit 2. */
 export interface PreparedRun {
@@ -26,6 +27,7 @@ export async function prepareRun(settings: RunSettings, warn: (message: string) 
   const schema = settings.schemaFile === null ? null : compileSchemaFile(settings.schemaFile);
   const transform = settings.transform === null ? null : await loadTransform(settings.transform);
   const cursor = settings.cursor === null ? null : cursorSpec(name(settings.cursor), types[name(settings.cursor)]);
+  if (settings.output !== null) exportFormatOf(settings.output);
   const files = await discoverFiles(settings);
   const formatOf = formatResolver(settings.format);
   return {

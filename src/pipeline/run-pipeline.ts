@@ -6,6 +6,7 @@ import { SluiceError } from '../core/errors.js';
 import type { RunSettings } from '../core/settings.js';
 import type { RunFileRow } from '../ledger/ledger.js';
 import { hashFile } from '../stages/discover/index.js';
+import { exportBackendTable } from './export.js';
 import { ColumnSet } from './columns.js';
 import type { CommitContext } from './commit-batch.js';
 import { loadFile, type LoadObserver } from './load-file.js';
@@ -127,7 +128,11 @@ async function execute(backend: Backend, settings: RunSettings, prepared: Prepar
   const known = new Set(targetColumns.map((c) => c.name));
   const files = await backend.ledger.runFiles(runId);
   const { reports, read } = await loadFiles(commit, flow, settings, files, known, io, start);
-  return finishRun(backend, settings, commit, { start, reports, warnings: io.warnings, started: io.started, swap: replace && read });
+  const summary = await finishRun(backend, settings, commit, { start, reports, warnings: io.warnings, started: io.started, swap: replace && read });
+  if (settings.output !== null && summary.status === 'succeeded') {
+    summary.export = await exportBackendTable(backend, { table: settings.table, output: settings.output, dryRun: settings.dryRun });
+  }
+  return summary;
 }
 
 async function loadFiles(

@@ -1,4 +1,5 @@
 import type { RunCounters, RunStatus } from '../ledger/ledger.js';
+import type { ExportResult } from '../stages/export/index.js';
 
 /** What `sluice run` reports: the counters reconcile (see `reconciles`). */
 export interface RunSummary extends RunCounters {
@@ -16,6 +17,8 @@ export interface RunSummary extends RunCounters {
   /** Per file: what happened, and how its columns differ from the target's. */
   files: FileReport[];
   warnings: string[];
+  /** With --output: the export of the target table after the run. */
+  export?: ExportResult;
 }
 
 export interface FileReport {

@@ -30,6 +30,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .option('--on-file-error <mode>', 'skip | fail: what a malformed or unreadable file does (default skip)')
     .option('--no-normalize', 'keep keys and values exactly as in the input')
     .option('--max-record-bytes <n>', 'largest single record accepted (default 16 MiB)')
+    .option('--output <file>', 'after a successful run, export the target table to this file (.json, .csv, .ndjson), atomically')
     .option('--dry-run', 'do everything but commit; print what would happen')
     .option('--restart', 'abandon an unfinished run of the pipeline instead of resuming it')
     .option('--simulate-crash <n>', 'test aid: die like kill -9 after n records have been read')
