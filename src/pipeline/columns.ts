@@ -31,7 +31,7 @@ export class ColumnSet {
     let added: string[] | null = null;
     for (const name in fields) {
       if (this.names.has(name)) continue;
-      const declared = this.types[name];
+      const declared = Object.hasOwn(this.types, name) ? this.types[name] : undefined;
       this.names.set(name, declared ? COLUMN_TYPES[declared] : 'any');
       (added ??= []).push(name);
     }

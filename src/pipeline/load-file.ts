@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { describeErrno, isFileError, isSluiceError, SluiceError } from '../core/errors.js';
 import type { Limits } from '../core/settings.js';
 import type { RunFileRow } from '../ledger/ledger.js';
-import { decodeFile, type DecodedRecord, type DecodeResume } from '../stages/decode/index.js';
+import { decodeFile, resumeAfter, type DecodedRecord, type DecodeResume } from '../stages/decode/index.js';
 import { hashFile } from '../stages/discover/index.js';
 import { Batch } from './batch.js';
 import { commitBatch, type CommitContext, type FileFingerprint } from './commit-batch.js';
@@ -59,7 +59,7 @@ export async function loadFile(commit: CommitContext, flow: RecordFlow, input: L
     }
     const format = input.formatOf(file.path);
     const context: FileContext = { path: file.path, fileId: file.fileId, ordinal: file.ordinal, format, seen: new Set() };
-    const records = decodeFile(file.path, { format, limits: input.limits, resume, onBytes: (chunk) => observer.onBytes(chunk.length) });
+    const records = decodeFile(file.path, { format, limits: input.limits, resume, onBytes: (chunk) => observer.onBytes(chunk.length), onWarning: observer.warn });
     report.records = await batchRecords(commit, flow, { input, context, fingerprint, resume }, records, observer);
     compareColumns(report, context.seen, input.knownColumns);
   } catch (error) {
@@ -94,7 +94,7 @@ async function batchRecords(commit: CommitContext, flow: RecordFlow, run: FileRu
   let count = 0;
   for await (const record of records) {
     routeRecord(flow, context, record, batch);
-    batch.checkpoint = { ordinal: context.ordinal, position: record.position, line: record.line, byteOffset: record.endOffset };
+    batch.checkpoint = { ordinal: context.ordinal, ...resumeAfter(record) };
     count += 1;
     observer.onRecordRead();
     if (batch.size >= run.input.batchSize || observer.stopRequested()) {

@@ -1,5 +1,5 @@
 import { SluiceError } from '../core/errors.js';
-import type { Format, RunSettings } from '../core/settings.js';
+import type { FieldType, Format, RunSettings } from '../core/settings.js';
 import type { ValidateRules } from '../stages/validate/index.js';
 import { compileSchemaFile } from '../stages/validate/index.js';
 import { detectFormat } from '../stages/decode/index.js';
@@ -23,7 +23,8 @@ export interface PreparedRun {
 export async function prepareRun(settings: RunSettings, warn: (message: string) => void): Promise<PreparedRun> {
   const normalizer = new Normalizer(settings.normalize, warn);
   const name = (field: string): string => normalizer.fieldName(field);
-  const types = Object.fromEntries(Object.entries(settings.types).map(([field, type]) => [name(field), type]));
+  // Null prototype: a field named "constructor" must not find Object's constructor.
+  const types = Object.assign(Object.create(null) as Record<string, FieldType>, Object.fromEntries(Object.entries(settings.types).map(([field, type]) => [name(field), type])));
   const schema = settings.schemaFile === null ? null : compileSchemaFile(settings.schemaFile);
   const transform = settings.transform === null ? null : await loadTransform(settings.transform);
   const cursor = settings.cursor === null ? null : cursorSpec(name(settings.cursor), types[name(settings.cursor)]);

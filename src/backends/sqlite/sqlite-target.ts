@@ -10,8 +10,13 @@ const SQL_TYPES: Record<ColumnType, string> = { any: '', text: 'TEXT', real: 'RE
 
 type Statement = Database.Statement<unknown[]>;
 
-/** SQLite stores no booleans or objects: booleans become 1/0, nested values JSON text. */
+/**
+ * SQLite stores no booleans or objects: booleans become 1/0, nested values JSON text. A whole
+ * JS number is bound as BigInt, since better-sqlite3 binds every number as REAL and an
+ * untyped column would keep `2` as `2.0`.
+ */
 function toSqlValue(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
   if (value === undefined) return null;
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) return JSON.stringify(value);
@@ -202,7 +207,7 @@ function fromSortable(value: unknown): number | string | null {
 
 /** JSON array text for json_each, keeping BigInt keys exact. */
 function jsonArray(values: readonly unknown[]): string {
-  return `[${values.map((v) => (typeof v === 'bigint' ? v.toString() : JSON.stringify(toSqlValue(v)))).join(',')}]`;
+  return `[${values.map((v) => { const sql = toSqlValue(v); return typeof sql === 'bigint' ? sql.toString() : JSON.stringify(sql); }).join(',')}]`;
 }
 
 /**

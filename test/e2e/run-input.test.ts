@@ -1,0 +1,194 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { json, rows, sluice, tempDir } from '../support/cli.js';
+
+/** A fresh folder with the given files; returns its path and a db path inside it. */
+function drop(files: Record<string, string | Buffer>): { dir: string; db: string; src: string } {
+  const dir = tempDir();
+  const src = path.join(dir, 'in');
+  mkdirSync(src);
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(src, name), content);
+  return { dir, db: path.join(dir, 'test.db'), src };
+}
+
+const GOOD_CSV = 'id,name\n1,alice\n2,bob\n';
+
+describe('sluice run: invocation errors exit 2 and write nothing', () => {
+  it('no matching files', () => {
+    const { db, src } = drop({});
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--pattern', '*.csv']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no input files matched ${src} (pattern *.csv)`);
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('a batch size that is not a positive integer, before anything is opened', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV });
+    for (const bad of ['0', '-3', 'ten']) {
+      const r = sluice(['run', '--db', db, '--source-dir', src, '--batch-size', bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toContain('--batch-size must be a positive whole number');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('a strategy without the key it needs', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--strategy', 'deduplicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--strategy deduplicate needs --key FIELD');
+  });
+});
+
+describe('sluice run: broken files are recorded and skipped (exit 3) or stop the run (exit 1)', () => {
+  const badUtf8 = Buffer.concat([Buffer.from('id,name\n1,ok\n2,'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]);
+
+  it('invalid UTF-8 names the file and byte offset; the good file loads; the bad one is not marked loaded', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV, 'b.csv': badUtf8 });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--json']);
+    expect(r.code).toBe(3);
+    const s = json(r);
+    expect(s).toMatchObject({ files_total: 2, files_loaded: 1, files_failed: 1, status: 'succeeded' });
+    expect(r.stderr).toMatch(/b\.csv.*invalid UTF-8 at byte 15/);
+    const again = json(sluice(['run', '--db', db, '--source-dir', src, '--json']));
+    expect(again).toMatchObject({ files_unchanged: 1, files_failed: 1 });
+  });
+
+  it('--on-file-error fail stops the run with exit 1; committed batches stay', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV, 'b.csv': badUtf8 });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--on-file-error', 'fail', '--json']);
+    expect(r.code).toBe(1);
+    expect(json(r)).toMatchObject({ status: 'failed', files_loaded: 1, files_failed: 1, target_rows: 2 });
+    expect(rows(db, 'SELECT status, error FROM _sluice_runs')).toEqual([{ status: 'failed', error: expect.stringContaining('invalid UTF-8') }]);
+  });
+
+  it('a truncated .gz fails that file', () => {
+    const gz = gzipSync(Buffer.from('{"id":1}\n'.repeat(1000)));
+    const { db, src } = drop({ 'a.ndjson.gz': gz.subarray(0, gz.length - 20) });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--json']);
+    expect(r.code).toBe(3);
+    expect(json(r)).toMatchObject({ files_failed: 1, files_loaded: 0 });
+    expect(rows(db, 'SELECT COUNT(*) AS n FROM _sluice_files')).toEqual([{ n: 0 }]);
+  });
+
+  it('a record beyond --max-record-bytes stops that file with a clear error', () => {
+    const { db, src } = drop({ 'a.txt': `short\n${'x'.repeat(5000)}\n` });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--max-record-bytes', '1024']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/a\.txt.*line 2/);
+  });
+
+  it('an empty file is fine', () => {
+    const { db, src } = drop({ 'empty.csv': '' });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--json']);
+    expect(r.code).toBe(0);
+    expect(json(r)).toMatchObject({ files_loaded: 1, input_records: 0, loaded: 0 });
+  });
+});
+
+describe('sluice run: hostile records', () => {
+  it('ragged CSV rows become dead letters with their line; neighbours load', () => {
+    const { db, src } = drop({ 'a.csv': 'id,name\n1,a\n2,b,extra\n3\n4,d\n' });
+    const s = json(sluice(['run', '--db', db, '--source-dir', src, '--json']));
+    expect(s).toMatchObject({ input_records: 4, loaded: 2, rejected: 2 });
+    expect(rows(db, 'SELECT line, reason FROM _sluice_dead_letters ORDER BY line')).toEqual([
+      { line: 3, reason: 'malformed_row' },
+      { line: 4, reason: 'malformed_row' },
+    ]);
+  });
+
+  it('headers that collide after lower-casing are kept apart and said so', () => {
+    const { db, src } = drop({ 'a.csv': 'id,ID,Name\n1,2,x\n' });
+    const r = sluice(['run', '--db', db, '--source-dir', src]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/"ID" collides with "id".*"id_2"/);
+    expect(rows(db, 'SELECT id, id_2, name FROM records')).toEqual([{ id: '1', id_2: '2', name: 'x' }]);
+  });
+
+  it('a header that looks like SQL is just a column name; __proto__ is just a field', () => {
+    const { db, src } = drop({
+      'a.csv': '"x""); DROP TABLE records; --",id\nboom,1\n',
+      'b.json': '[{"__proto__": "p", "constructor": "c", "id": 2}]',
+    });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const table = rows(db, 'SELECT "x""); drop table records; --" AS x, "__proto__" AS proto, "constructor" AS ctor, id FROM records ORDER BY rowid');
+    expect(table).toEqual([
+      { x: 'boom', proto: null, ctor: null, id: '1' },
+      { x: null, proto: 'p', ctor: 'c', id: 2 },
+    ]);
+    expect(rows(db, "SELECT typeof(id) AS t FROM records WHERE id = 2")).toEqual([{ t: 'integer' }]);
+  });
+
+  it('integers beyond 2^53 are stored exactly or rejected, never rounded', () => {
+    const { db, src } = drop({ 'a.csv': 'id,n\n1,9007199254740993\n', 'b.ndjson': '{"id":2,"n":9007199254740993}\n' });
+    const s = json(sluice(['run', '--db', db, '--source-dir', src, '--type', 'n=integer', '--json']));
+    expect(s).toMatchObject({ loaded: 1, rejected: 1 });
+    const connection = new Database(db, { readonly: true });
+    const stored = connection.prepare('SELECT n FROM records').safeIntegers(true).all();
+    connection.close();
+    expect(stored).toEqual([{ n: 9007199254740993n }]);
+    expect(rows(db, 'SELECT reason, field FROM _sluice_dead_letters')).toEqual([{ reason: 'unsupported_value', field: 'n' }]);
+  });
+
+  it('NUL bytes, 1e309 and NaN become dead letters', () => {
+    const { db, src } = drop({ 'a.ndjson': '{"id":1,"s":"a\\u0000b"}\n{"id":2,"x":1e309}\n{"id":3,"x":NaN}\n{"id":4}\n' });
+    const s = json(sluice(['run', '--db', db, '--source-dir', src, '--json']));
+    expect(s).toMatchObject({ input_records: 4, loaded: 1, rejected: 3 });
+  });
+
+  it('a run whose records are all rejected completes normally', () => {
+    const { db, src } = drop({ 'a.csv': 'id,v\n,1\n,2\n' });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--require', 'id', '--json']);
+    expect(r.code).toBe(0);
+    expect(json(r)).toMatchObject({ status: 'succeeded', loaded: 0, rejected: 2, dead_letters: 2 });
+  });
+
+  it('reports files whose columns differ from the target', () => {
+    const { db, src } = drop({ 'a.csv': 'id,name\n1,a\n', 'b.csv': 'id,email\n2,b@x\n' });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--json']);
+    expect(json(r).files).toEqual([
+      expect.objectContaining({ path: path.join(src, 'a.csv'), new_columns: [], missing_columns: [] }),
+      expect.objectContaining({ path: path.join(src, 'b.csv'), new_columns: ['email'], missing_columns: ['name'] }),
+    ]);
+    expect(r.stderr).toContain('new columns email (added)');
+  });
+});
+
+describe('sluice run: watermark and dry run', () => {
+  it('a corrupt stored watermark stops the run with the repair command', () => {
+    const { db, src } = drop({ 'a.json': '[{"id":1,"ts":"2025-01-01T00:00:00"}]' });
+    expect(sluice(['run', '--db', db, '--source-dir', src, '--cursor', 'ts']).code).toBe(0);
+    const connection = new Database(db);
+    connection.prepare("UPDATE _sluice_watermarks SET value = 'yesterday-ish'").run();
+    connection.close();
+    writeFileSync(path.join(src, 'b.json'), '[{"id":2,"ts":"2025-01-02T00:00:00"}]');
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--cursor', 'ts']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the stored watermark of pipeline default is "yesterday-ish", expected an ISO-8601 timestamp');
+    expect(r.stderr).toContain('sluice watermark set <VALUE>');
+  });
+
+  it('--dry-run reports and creates nothing; on an existing db it commits nothing', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV });
+    const dry = sluice(['run', '--db', db, '--source-dir', src, '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    expect(json(dry)).toMatchObject({ dry_run: true, loaded: 2 });
+    expect(dry.stderr).toContain('Would load 2 records');
+    expect(existsSync(db)).toBe(false);
+    expect(sluice(['run', '--db', db, '--input', path.join(src, 'a.csv')]).code).toBe(0);
+    writeFileSync(path.join(src, 'b.csv'), 'id,name\n3,carol\n');
+    expect(json(sluice(['run', '--db', db, '--source-dir', src, '--dry-run', '--json']))).toMatchObject({ loaded: 1, target_rows: 3 });
+    expect(rows(db, 'SELECT COUNT(*) AS n FROM records')).toEqual([{ n: 2 }]);
+    expect(rows(db, 'SELECT COUNT(*) AS n FROM _sluice_runs')).toEqual([{ n: 1 }]);
+  });
+
+  it(':memory: works', () => {
+    const { src } = drop({ 'a.csv': GOOD_CSV });
+    expect(json(sluice(['run', '--db', ':memory:', '--source-dir', src, '--json']))).toMatchObject({ loaded: 2, target_rows: 2 });
+  });
+});
