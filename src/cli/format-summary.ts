@@ -5,7 +5,7 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 /** The run summary for people: one headline, then the counters that reconcile. */
 export function formatSummary(s: RunSummary): string {
   const read = s.files_loaded + s.files_failed;
-  const verb = s.dry_run ? 'Would load' : 'Loaded';
+  const verb = s.dry_run ? 'Would load' : s.status === 'interrupted' ? 'Interrupted after loading' : 'Loaded';
   const lines = [`${verb} ${plural(s.loaded, 'record')} from ${plural(read, 'file')} into ${s.table} (${s.db})${s.resumed ? ', resumed' : ''}`];
   lines.push(`  records: input ${s.input_records}, staged ${s.staged}, loaded ${s.loaded}, rejected ${s.rejected}` +
     `, skipped ${s.skipped_watermark} by watermark, ${s.skipped_stale} stale, ${s.skipped_duplicate} duplicate${s.dropped > 0 ? `, dropped ${s.dropped}` : ''}`);

@@ -53,6 +53,8 @@ export async function loadFile(commit: CommitContext, flow: RecordFlow, input: L
     let resume: DecodeResume | undefined;
     if (file.position > 0 && file.hash === fingerprint.hash) {
       resume = { position: file.position, line: file.line, byteOffset: file.byteOffset };
+      // Bytes before the checkpoint count as done for progress, whether skipped by a seek or not.
+      if (file.byteOffset !== null && !/\.gz$/i.test(file.path)) observer.onBytes(file.byteOffset);
     } else if (file.position > 0) {
       observer.warn(`${file.path} changed since the interrupted run's checkpoint (record ${file.position}); reloading it from its start`);
       report.status = 'changed-since-checkpoint';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Backend } from '../backends/backend.js';
 import { openBackend } from '../backends/open-backend.js';
 import { isMetaColumn } from '../backends/sql.js';
-import { SluiceError } from '../core/errors.js';
+import { isSluiceError, SluiceError } from '../core/errors.js';
 import type { RunSettings } from '../core/settings.js';
 import type { RunFileRow } from '../ledger/ledger.js';
 import { hashFile } from '../stages/discover/index.js';
@@ -123,11 +123,18 @@ async function execute(backend: Backend, settings: RunSettings, prepared: Prepar
     columns,
     maxCursor: start.run.maxCursor,
     ensuredVersion: 0,
+    lastHeartbeat: 0,
   };
   const flow: RecordFlow & PreparedRun = { ...prepared, startWatermark: start.startWatermark, rowHash: commit.rowHash, columns };
   const known = new Set(targetColumns.map((c) => c.name));
   const files = await backend.ledger.runFiles(runId);
-  const { reports, read } = await loadFiles(commit, flow, settings, files, known, io, start);
+  let loaded: Awaited<ReturnType<typeof loadFiles>>;
+  try {
+    loaded = await loadFiles(commit, flow, settings, files, known, io, start);
+  } catch (error) {
+    throw settings.dryRun ? error : await markResumable(backend, runId, error);
+  }
+  const { reports, read } = loaded;
   const summary = await finishRun(backend, settings, commit, { start, reports, warnings: io.warnings, started: io.started, swap: replace && read });
   if (settings.output !== null && summary.status === 'succeeded') {
     summary.export = await exportBackendTable(backend, { table: settings.table, output: settings.output, dryRun: settings.dryRun });
@@ -179,6 +186,18 @@ async function loadFiles(
     if (report.status === 'failed' && settings.onFileError === 'fail') break;
   }
   return { reports, read };
+}
+
+/**
+ * A run stopped by its environment (disk full, I/O error, lost connection) stays resumable:
+ * its committed batches are consistent, so it is marked interrupted and the next run of the
+ * same command continues it once the cause is fixed.
+ */
+async function markResumable(backend: Backend, runId: number, error: unknown): Promise<unknown> {
+  if (!isSluiceError(error) || !error.code.startsWith('BACKEND_')) return error;
+  await markInterrupted(backend, runId, error.message).catch(() => undefined);
+  const hint = error.hint ?? 'fix the cause, then run the same command again: it resumes from the last checkpoint';
+  return new SluiceError(error.code, `run ${runId} stopped: ${error.message}`, { hint, cause: error });
 }
 
 async function allUnchanged(files: RunFileRow[], previous: Map<string, { size: number; hash: string }>): Promise<boolean> {

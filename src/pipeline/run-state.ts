@@ -128,9 +128,9 @@ function typeOf(value: CursorValue): string {
   return typeof value.sortable === 'number' ? 'number' : 'timestamp';
 }
 
-export async function markInterrupted(backend: Backend, runId: number): Promise<RunRow> {
+export async function markInterrupted(backend: Backend, runId: number, reason = 'interrupted by a signal'): Promise<RunRow> {
   const run = (await backend.ledger.getRun(runId)) as RunRow;
-  await backend.transaction(async (tx) => tx.ledger.finishRun(runId, 'interrupted', run.watermarkBefore, 'interrupted by a signal'));
+  await backend.transaction(async (tx) => tx.ledger.finishRun(runId, 'interrupted', run.watermarkBefore, reason));
   return (await backend.ledger.getRun(runId)) as RunRow;
 }
 

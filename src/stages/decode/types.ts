@@ -41,10 +41,19 @@ export interface DecodeResume {
 export interface DecodeOptions {
   format: Format;
   limits: Limits;
-  /** Size of each read from disk; tests use 1 and 7 bytes to prove chunk-independence. */
+  /** Size of each read from disk (default 64 KiB); tests use 1 and 7 bytes to prove chunk-independence. */
   chunkSize?: number;
+  /**
+   * Continue after a checkpoint: records up to `resume.position` are not yielded. With a byte
+   * offset (files that are not gzip) the decode seeks there instead of re-parsing, after reading
+   * only the CSV header or the JSON top-level opener; otherwise it re-parses and skips.
+   */
   resume?: DecodeResume;
-  /** Called with every chunk of the file's bytes as stored (before gunzip): hashing, progress. */
+  /**
+   * Called with every chunk of the file's bytes as stored (before gunzip), in order, each byte
+   * once: hashing, progress. When a resume seeks, it starts at `resume.byteOffset` (the few bytes
+   * read to find a CSV header or the JSON top level are not passed).
+   */
   onBytes?: (chunk: Buffer) => void;
   /**
    * Told about things decoded but worth reporting, e.g. duplicate CSV header names renamed to
