@@ -1,0 +1,26 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { durabilitySettings, openSqlite } from './connection.js';
+
+describe('durability settings', () => {
+  it('hold on every open, not only on the first one that switched the file to WAL', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'sluice-durable-')), 'd.db');
+    const first = openSqlite(file);
+    const second = openSqlite(file);
+    const third = openSqlite(file);
+    for (const db of [first, second, third]) expect(durabilitySettings(db)).toEqual({ journalMode: 'wal', synchronous: 2 });
+    // A plain connection shows why: synchronous is per connection and falls back to its default.
+    const plain = new Database(file);
+    expect(durabilitySettings(plain).synchronous).not.toBe(2);
+    for (const db of [first, second, third, plain]) db.close();
+  });
+
+  it('in memory there is no WAL, and that is accepted', () => {
+    const db = openSqlite(':memory:');
+    expect(durabilitySettings(db)).toEqual({ journalMode: 'memory', synchronous: 2 });
+    db.close();
+  });
+});
