@@ -153,6 +153,8 @@ export interface Ledger {
   /** Fingerprints of files loaded by earlier runs of the pipeline, by path. */
   loadedFiles(pipeline: string): Promise<Map<string, { size: number; hash: string }>>;
   lineageByStep(runId: number): Promise<LineageCount[]>;
+  /** Dead letters of the pipeline not replayed yet, oldest first. */
+  pendingDeadLetters(pipeline: string, filter: { runId?: number; reason?: string }): Promise<DeadLetterRow[]>;
   /** Takes the pipeline's writer lock; returns the current holder when someone else has it. */
   acquireLock(holder: LockHolder, isStale: (holder: LockHolder) => boolean): Promise<LockHolder | null>;
   heartbeat(pipeline: string, pid: number, runId: number | null): Promise<void>;
@@ -173,6 +175,8 @@ export interface LedgerTx {
   markFileLoaded(pipeline: string, path: string, size: number, hash: string, runId: number): Promise<void>;
   insertLineage(runId: number, entries: readonly LineageEntry[]): Promise<void>;
   insertDeadLetters(runId: number, pipeline: string, letters: readonly DeadLetterInput[]): Promise<void>;
+  /** Marks dead letters as replayed (loaded) by a run, so they are never replayed twice. */
+  markReplayed(ids: readonly number[], runId: number): Promise<void>;
   finishRun(runId: number, status: RunStatus, watermarkAfter: string | null, error: string | null): Promise<void>;
   setWatermark(row: Omit<WatermarkRow, 'updatedAt'>): Promise<void>;
 }

@@ -32,6 +32,11 @@ export class Batch {
   readonly counters: Partial<RunCounters> = {};
   inputRecords = 0;
   checkpoint: BatchCheckpoint | null = null;
+  /** Dead letters this batch replays: marked replayed when it commits. */
+  readonly replayed: number[] = [];
+
+  /** A replay keeps a letter that fails again as it is, instead of storing a new one. */
+  constructor(private readonly storeDeadLetters = true) {}
 
   get size(): number {
     return this.inputRecords;
@@ -42,9 +47,10 @@ export class Batch {
   }
 
   reject(letter: Omit<DeadLetterInput, 'reason' | 'field' | 'message'>, rejection: Rejection, key: string | null): void {
-    this.deadLetters.push({ ...letter, reason: rejection.reason, field: rejection.field, message: rejection.message });
     this.lineage.push({ fileId: letter.fileId, line: letter.line, key, step: 'reject' });
     this.count('rejected');
+    if (!this.storeDeadLetters) return;
+    this.deadLetters.push({ ...letter, reason: rejection.reason, field: rejection.field, message: rejection.message });
     this.count('dead_letters');
   }
 

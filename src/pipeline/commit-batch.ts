@@ -61,24 +61,36 @@ export interface FileFingerprint {
   hash: string;
 }
 
-export async function commitBatch(context: CommitContext, batch: Batch, file: FileFingerprint, fileDone: boolean): Promise<void> {
+/** The file a batch comes from, and whether the batch ends it; null for replayed dead letters. */
+export interface BatchSource {
+  fingerprint: FileFingerprint;
+  done: boolean;
+}
+
+export async function commitBatch(context: CommitContext, batch: Batch, source: BatchSource | null): Promise<void> {
   await context.backend.transaction(async (tx) => {
     const spec = targetSpec(context);
-    if (context.ensuredVersion !== context.columns.version || batch.staged.length > 0) {
-      if (context.ensuredVersion !== context.columns.version || context.ensuredVersion === 0) await tx.ensureTarget(spec);
+    // The table is created, or altered for new columns, only when rows are about to be written.
+    if (batch.staged.length > 0 && context.ensuredVersion !== context.columns.version) {
+      await tx.ensureTarget(spec);
       context.ensuredVersion = context.columns.version;
     }
     const maxCursor = await mergeStaged(context, tx, spec, batch);
     await tx.ledger.insertLineage(context.runId, batch.lineage);
     await tx.ledger.insertDeadLetters(context.runId, context.pipeline, batch.deadLetters);
+    if (batch.replayed.length > 0) await tx.ledger.markReplayed(batch.replayed, context.runId);
     batch.count('lineage_entries', batch.lineage.length);
-    if (fileDone) batch.count('files_loaded');
+    const done = source?.done ?? false;
+    if (done) batch.count('files_loaded');
     await tx.ledger.addCounters(context.runId, batch.counters, maxCursor);
-    if (batch.checkpoint !== null) {
-      const status = fileDone ? 'loaded' : 'loading';
-      await tx.ledger.setCheckpoint(context.runId, { ...batch.checkpoint, status, size: file.size, hash: file.hash });
+    if (batch.checkpoint !== null && source !== null) {
+      const { size, hash } = source.fingerprint;
+      await tx.ledger.setCheckpoint(context.runId, { ...batch.checkpoint, status: done ? 'loaded' : 'loading', size, hash });
     }
-    if (fileDone) await tx.ledger.markFileLoaded(context.pipeline, file.path, file.size, file.hash, context.runId);
+    if (done && source !== null) {
+      const { path, size, hash } = source.fingerprint;
+      await tx.ledger.markFileLoaded(context.pipeline, path, size, hash, context.runId);
+    }
     context.maxCursor = maxCursor ?? context.maxCursor;
     await heartbeat(context);
     crashPoint('before-commit');

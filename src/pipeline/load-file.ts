@@ -100,7 +100,7 @@ async function batchRecords(commit: CommitContext, flow: RecordFlow, run: FileRu
     count += 1;
     observer.onRecordRead();
     if (batch.size >= run.input.batchSize || observer.stopRequested()) {
-      await commitBatch(commit, batch, fingerprint, false);
+      await commitBatch(commit, batch, { fingerprint, done: false });
       observer.onCheckpoint();
       if (observer.stopRequested()) throw new RunStopped();
       batch = new Batch();
@@ -108,7 +108,7 @@ async function batchRecords(commit: CommitContext, flow: RecordFlow, run: FileRu
   }
   const start = run.resume ?? { position: 0, line: 0, byteOffset: null };
   batch.checkpoint ??= { ordinal: context.ordinal, ...start };
-  await commitBatch(commit, batch, fingerprint, true);
+  await commitBatch(commit, batch, { fingerprint, done: true });
   observer.onCheckpoint();
   return count;
 }

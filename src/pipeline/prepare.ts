@@ -21,6 +21,13 @@ export interface PreparedRun {
 }
 
 export async function prepareRun(settings: RunSettings, warn: (message: string) => void): Promise<PreparedRun> {
+  const flow = await prepareRules(settings, warn);
+  if (settings.output !== null) exportFormatOf(settings.output);
+  return { ...flow, files: await discoverFiles(settings) };
+}
+
+/** The record rules of a pipeline (normalize, transform, validate, key, cursor), without its files. */
+export async function prepareRules(settings: RunSettings, warn: (message: string) => void): Promise<Omit<PreparedRun, 'files'>> {
   const normalizer = new Normalizer(settings.normalize, warn);
   const name = (field: string): string => normalizer.fieldName(field);
   // Null prototype: a field named "constructor" must not find Object's constructor.
@@ -28,12 +35,8 @@ export async function prepareRun(settings: RunSettings, warn: (message: string) 
   const schema = settings.schemaFile === null ? null : compileSchemaFile(settings.schemaFile);
   const transform = settings.transform === null ? null : await loadTransform(settings.transform);
   const cursor = settings.cursor === null ? null : cursorSpec(name(settings.cursor), types[name(settings.cursor)]);
-  if (settings.output !== null) exportFormatOf(settings.output);
-  const files = await discoverFiles(settings);
-  const formatOf = formatResolver(settings.format);
   return {
-    files,
-    formatOf,
+    formatOf: formatResolver(settings.format),
     normalizer,
     transform,
     rules: { require: settings.require.map(name), types, schema },

@@ -122,7 +122,7 @@ async function execute(backend: Backend, settings: RunSettings, prepared: Prepar
     rowHash: prepared.cursor !== null && tableKey === null,
     columns,
     maxCursor: start.run.maxCursor,
-    ensuredVersion: 0,
+    ensuredVersion: -1,
     lastHeartbeat: 0,
   };
   const flow: RecordFlow & PreparedRun = { ...prepared, startWatermark: start.startWatermark, rowHash: commit.rowHash, columns };

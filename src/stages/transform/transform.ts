@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SluiceError } from '../../core/errors.js';
@@ -21,7 +22,11 @@ const BUILT_INS: Record<string, TransformFn> = { 'text-stats': textStats };
 export async function loadTransform(spec: string): Promise<TransformFn> {
   const builtIn = BUILT_INS[spec];
   if (builtIn) return builtIn;
-  const url = pathToFileURL(path.resolve(spec)).href;
+  // The module's modification time in the URL: a long-lived process that loads a fixed
+  // transform again (replay after a fix) gets the new code, not the cached module.
+  const file = path.resolve(spec);
+  const version = existsSync(file) ? statSync(file).mtimeMs : 0;
+  const url = `${pathToFileURL(file).href}?v=${version}`;
   let module: { default?: unknown };
   try {
     module = (await import(url)) as { default?: unknown };
