@@ -5,6 +5,7 @@ import {
   type CheckpointInput,
   type CursorValue,
   type DeadLetterInput,
+  type DeadLetterRow,
   type Ledger,
   type LedgerTx,
   type LineageCount,
@@ -48,6 +49,23 @@ function toRun(row: Row): RunRow {
 /** The sortable cursor is stored as JSON so a number stays a number and text stays text. */
 function parseSortable(row: Row): CursorValue {
   return { value: String(row.max_cursor), sortable: JSON.parse(String(row.max_cursor_sortable)) as number | string };
+}
+
+function toDeadLetter(row: Row): DeadLetterRow {
+  return {
+    id: Number(row.id),
+    runId: Number(row.run_id),
+    pipeline: String(row.pipeline),
+    fileId: Number(row.file_id),
+    file: String(row.file),
+    line: Number(row.line),
+    raw: String(row.raw),
+    reason: row.reason as DeadLetterRow['reason'],
+    field: (row.field as string | null) ?? null,
+    message: String(row.message),
+    createdAt: String(row.created_at),
+    replayedBy: row.replayed_by === null ? null : Number(row.replayed_by),
+  };
 }
 
 function toRunFile(row: Row): RunFileRow {
@@ -128,6 +146,14 @@ export class SqliteLedger implements Ledger {
       file: String(row.file),
       count: Number(row.count),
     }));
+  }
+
+  async pendingDeadLetters(pipeline: string, filter: { runId?: number; reason?: string }): Promise<DeadLetterRow[]> {
+    const sql = `SELECT * FROM _sluice_dead_letters WHERE pipeline = ? AND replayed_by IS NULL
+      AND (? IS NULL OR run_id = ?) AND (? IS NULL OR reason = ?) ORDER BY id`;
+    const run = filter.runId ?? null;
+    const reason = filter.reason ?? null;
+    return (this.db.prepare(sql).all(pipeline, run, run, reason, reason) as Row[]).map(toDeadLetter);
   }
 
   async acquireLock(holder: LockHolder, isStale: (holder: LockHolder) => boolean): Promise<LockHolder | null> {
@@ -245,6 +271,11 @@ export class SqliteLedgerTx implements LedgerTx {
       for (const d of chunk) params.push(runId, pipeline, d.fileId, d.file, d.line, d.raw, d.reason, d.field, d.message, createdAt);
       this.statement(columns, chunk.length, 10).run(params);
     }
+  }
+
+  async markReplayed(ids: readonly number[], runId: number): Promise<void> {
+    const statement = this.db.prepare('UPDATE _sluice_dead_letters SET replayed_by = ? WHERE id = ?');
+    for (const id of ids) statement.run(runId, id);
   }
 
   async finishRun(runId: number, status: RunStatus, watermarkAfter: string | null, error: string | null): Promise<void> {
