@@ -5,7 +5,25 @@
  */
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
+/** `YYYY-MM-DDTHH:MM:SS` (the common case) at fixed positions, checked without a regex. */
+const PLAIN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
+
 export function canonicalTimestamp(text: string): string | null {
+  if (text.length === 19 && PLAIN.test(text)) return plainTimestamp(text);
+  return fullTimestamp(text);
+}
+
+/** Without an offset the text is already UTC: only the ranges need checking. */
+function plainTimestamp(text: string): string | null {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (Number(text.slice(11, 13)) > 23 || Number(text.slice(14, 16)) > 59 || Number(text.slice(17, 19)) > 59) return null;
+  return `${text}.000000000Z`;
+}
+
+function fullTimestamp(text: string): string | null {
   const m = ISO.exec(text.trim());
   if (m === null) return null;
   const [, y, mo, d, h = '00', mi = '00', s = '00', fraction = '', zone] = m;
@@ -27,11 +45,11 @@ export function canonicalTimestamp(text: string): string | null {
   return `${utc.toISOString().slice(0, 19)}.${fraction.padEnd(9, '0')}Z`;
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  // Day 0 of the next month is the last day of this one; setUTCFullYear keeps years < 100 as given.
-  const date = new Date(0);
-  date.setUTCFullYear(year, month, 0);
-  return date.getUTCDate();
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : (DAYS[month - 1] as number);
 }
 
 function parseOffset(zone: string | undefined): number | null {

@@ -16,23 +16,40 @@ export class Normalizer {
 
   normalize(fields: Fields, file: string): Fields {
     if (!this.enabled) return fields;
-    const out = emptyFields();
-    for (const key of Object.keys(fields)) {
-      let name = this.names.get(key);
-      if (name === undefined) {
-        name = key.trim().toLowerCase();
-        this.names.set(key, name);
-      }
-      if (name in out) name = this.rename(name, key, out, file);
-      const value = fields[key];
-      out[name] = typeof value === 'string' ? value.trim() : value;
+    // Most drops already have clean keys: then only values are trimmed, in place, with no copy.
+    for (const key in fields) {
+      if (this.nameOf(key) !== key) return this.rebuild(fields, file);
     }
-    return out;
+    for (const key in fields) {
+      const value = fields[key];
+      if (typeof value === 'string') fields[key] = value.trim();
+    }
+    return fields;
   }
 
   /** Normalizes a field name given on the command line the same way the data's keys are. */
   fieldName(name: string): string {
     return this.enabled ? name.trim().toLowerCase() : name;
+  }
+
+  private nameOf(key: string): string {
+    let name = this.names.get(key);
+    if (name === undefined) {
+      name = key.trim().toLowerCase();
+      this.names.set(key, name);
+    }
+    return name;
+  }
+
+  private rebuild(fields: Fields, file: string): Fields {
+    const out = emptyFields();
+    for (const key in fields) {
+      let name = this.nameOf(key);
+      if (name in out) name = this.rename(name, key, out, file);
+      const value = fields[key];
+      out[name] = typeof value === 'string' ? value.trim() : value;
+    }
+    return out;
   }
 
   private rename(name: string, original: string, taken: Fields, file: string): string {

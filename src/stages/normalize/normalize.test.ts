@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { toFields } from '../../core/record.js';
+import { Normalizer } from './normalize.js';
+
+describe('Normalizer', () => {
+  it('trims and lower-cases keys, trims text values', () => {
+    const n = new Normalizer(true, () => {});
+    expect(n.normalize(toFields({ ' Name ': ' Bob ', AGE: 3 }), 'f')).toEqual({ name: 'Bob', age: 3 });
+    expect(n.normalize(toFields({ name: '  x ' }), 'f')).toEqual({ name: 'x' });
+  });
+
+  it('keeps colliding keys apart and reports it once', () => {
+    const warnings: string[] = [];
+    const n = new Normalizer(true, (m) => warnings.push(m));
+    expect(n.normalize(toFields({ id: 1, ID: 2, Id: 3 }), 'a.csv')).toEqual({ id: 1, id_2: 2, id_3: 3 });
+    n.normalize(toFields({ id: 1, ID: 2 }), 'a.csv');
+    expect(warnings).toEqual([
+      'a.csv: field "ID" collides with "id" after lower-casing; stored as "id_2"',
+      'a.csv: field "Id" collides with "id" after lower-casing; stored as "id_3"',
+    ]);
+  });
+
+  it('does nothing with --no-normalize', () => {
+    const fields = toFields({ ' A ': ' b ' });
+    expect(new Normalizer(false, () => {}).normalize(fields, 'f')).toBe(fields);
+  });
+});
