@@ -116,17 +116,17 @@ async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSp
   const existing = keyed ? await lookupExisting(context, tx, staged) : new Map<string, ExistingState>();
   const boundaryDuplicates = context.rowHash ? await lookupBoundaryHashes(context, tx, staged) : new Set<number>();
   const plan = planMerge(
-    staged.map((s) => s.candidate),
+    staged,
     { strategy: context.strategy, keyed, runId: context.runId, existing, boundaryDuplicates },
   );
-  const rows = plan.writes.map((index) => (staged[index] as Staged).row);
+  const rows = plan.writes.map((index) => staged[index] as Staged);
   await tx.writeRows(context.table, spec, context.runId, writeMode(context.strategy, keyed), rows);
   let maxCursor: CursorValue | null = null;
   plan.outcomes.forEach((outcome, index) => {
     const s = staged[index] as Staged;
     batch.count(OUTCOME_COUNTER[outcome]);
     batch.lineage.push(lineage(s, 'stage'), lineage(s, outcome));
-    if (outcome === 'load' && s.cursor !== null) maxCursor = newer(maxCursor ?? context.maxCursor, s.cursor);
+    if (outcome === 'load' && s.cursorValue !== null) maxCursor = newer(maxCursor ?? context.maxCursor, s.cursorValue);
   });
   return maxCursor;
 }
@@ -144,18 +144,18 @@ async function lookupExisting(context: CommitContext, tx: BackendTx, staged: rea
   const needAll = context.strategy === 'deduplicate' || context.strategy === 'upsert-newer';
   const keys = new Map<string, unknown>();
   for (const s of staged) {
-    if (s.candidate.keyId !== null && (needAll || s.candidate.boundary)) keys.set(s.candidate.keyId, s.row.key);
+    if (s.keyId !== null && (needAll || s.boundary)) keys.set(s.keyId, s.key);
   }
   const rows: ExistingRow[] = await tx.lookupExisting(context.table, context.key as string, [...keys.values()]);
   return new Map(rows.map((row) => [keyIdentity(row.key), { cursor: row.cursor, runId: row.runId, seq: row.seq }]));
 }
 
 async function lookupBoundaryHashes(context: CommitContext, tx: BackendTx, staged: readonly Staged[]): Promise<Set<number>> {
-  const hashes = staged.filter((s) => s.candidate.boundary && s.row.rowHash !== null).map((s) => s.row.rowHash as string);
+  const hashes = staged.filter((s) => s.boundary && s.rowHash !== null).map((s) => s.rowHash as string);
   const found = await tx.lookupHashes(context.table, hashes, context.runId);
   const indexes = new Set<number>();
   staged.forEach((s, index) => {
-    if (s.candidate.boundary && s.row.rowHash !== null && found.has(s.row.rowHash)) indexes.add(index);
+    if (s.boundary && s.rowHash !== null && found.has(s.rowHash)) indexes.add(index);
   });
   return indexes;
 }

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { TargetRow } from '../backends/backend.js';
 import { displayValue, keyIdentity, type Fields } from '../core/record.js';
 import type { Format } from '../core/settings.js';
 import type { CursorValue } from '../ledger/ledger.js';
@@ -83,17 +82,20 @@ function stageOne(flow: RecordFlow, file: FileContext, record: DecodedRecord, fi
   }
   for (const name in fields) file.seen.add(name);
   flow.columns.observe(fields);
-  const seq = file.ordinal * SEQ_FILE_STRIDE + record.position;
-  const row: TargetRow = {
+  batch.stage({
     fields,
     key: keyValue,
+    keyId: flow.key === null ? null : keyIdentity(keyValue),
     cursor: cursor?.sortable ?? null,
+    cursorValue: cursor,
+    boundary,
     rowHash: flow.rowHash ? hashFields(fields) : null,
-    seq,
+    seq: file.ordinal * SEQ_FILE_STRIDE + record.position,
     source: `${file.path}:${record.line}`,
-  };
-  const keyId = flow.key === null ? null : keyIdentity(keyValue);
-  batch.stage({ row, candidate: { keyId, cursor: row.cursor, boundary, seq }, fileId: file.fileId, line: record.line, lineageKey, cursor });
+    fileId: file.fileId,
+    line: record.line,
+    lineageKey,
+  });
 }
 
 function displayKey(value: unknown): string {
