@@ -16,3 +16,43 @@ export type { Backend } from './backends/backend.js';
 export type { RunRow, RunStatus, RunCounters, DeadLetterRow, WatermarkRow } from './ledger/ledger.js';
 export { exportTable, exportBackendTable, convertFile, exportFormatOf, EXPORT_FORMATS } from './pipeline/export.js';
 export type { ExportResult, ExportFormat, ExportTableOptions, ConvertFileOptions } from './pipeline/export.js';
+export {
+  listRuns,
+  lineageByStep,
+  keyHistory,
+  LINEAGE_STEPS,
+  REASON_CODES,
+  pipelineStatus,
+  resumeCommand,
+  listDeadLetters,
+  showDeadLetter,
+  purgeDeadLetters,
+  showWatermark,
+  setWatermark,
+  resetWatermark,
+} from './pipeline/inspect.js';
+export type {
+  InspectOptions,
+  RunListOptions,
+  RunListEntry,
+  LineageReport,
+  StepCounts,
+  KeyHistory,
+  KeyEvent,
+  KeyRowNow,
+  PipelineStatus,
+  UnfinishedRun,
+  CheckpointPosition,
+  TableCount,
+  DeadLetterEntry,
+  DeadLetterDetail,
+  DeadLetterList,
+  DeadLetterListOptions,
+  PurgeOptions,
+  PurgeResult,
+  WatermarkInfo,
+  WatermarkChange,
+} from './pipeline/inspect.js';
+export type { LedgerQueries, KeyLineageRow, DeadLetterFilter } from './ledger/queries.js';
+export { replayDeadLetters } from './pipeline/replay.js';
+export type { ReplayOptions, ReplaySummary } from './pipeline/replay.js';

@@ -1,5 +1,6 @@
 import type { Fields, LineageStep } from '../core/record.js';
 import type { Ledger, LedgerTx } from '../ledger/ledger.js';
+import type { LedgerQueries } from '../ledger/queries.js';
 
 export type BackendKind = 'sqlite' | 'postgres';
 
@@ -69,6 +70,8 @@ export interface Backend {
   /** Where the data lives, for messages (a path or a URL without its password). */
   readonly location: string;
   readonly ledger: Ledger;
+  /** Inspection and repair: `sluice runs|status|lineage|dead-letters|watermark`. */
+  readonly queries: LedgerQueries;
   /** Runs `work` in one transaction: all of it commits, or none of it. */
   transaction<T>(work: (tx: BackendTx) => Promise<T>): Promise<T>;
   tableExists(table: string): Promise<boolean>;

@@ -4,6 +4,12 @@ import { EXIT } from './exit-codes.js';
 import { reportError, say } from './output.js';
 import { registerExport } from './commands/export.js';
 import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
+import { registerStatus } from './commands/status.js';
+import { registerLineage } from './commands/lineage.js';
+import { registerDeadLetters } from './commands/dead-letters.js';
+import { registerReplay } from './commands/dead-letters-replay.js';
+import { registerWatermark } from './commands/watermark.js';
 
 /** argv → command → exit code. Each command file registers itself and uses the public API only. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -18,6 +24,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   registerRun(program, setExit);
   registerExport(program, setExit);
+  registerRuns(program, setExit);
+  registerStatus(program, setExit);
+  registerLineage(program, setExit);
+  registerReplay(registerDeadLetters(program, setExit), setExit);
+  registerWatermark(program, setExit);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
   } catch (error) {

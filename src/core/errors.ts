@@ -29,7 +29,8 @@ export type ErrorCode =
   | 'EXPORT_VALIDATE'
   | 'EXPORT_INPUT'
   | 'RUN_INTERRUPTED'
-  | 'RUN_NOT_FOUND';
+  | 'RUN_NOT_FOUND'
+  | 'DEAD_LETTER_NOT_FOUND';
 
 export interface ErrorDetails {
   /** The command that repairs the problem, if there is one. */
@@ -72,7 +73,8 @@ export function isUsageError(error: SluiceError): boolean {
     error.code.startsWith('CONFIG_') ||
     error.code.startsWith('WATERMARK_') ||
     error.code === 'BACKEND_LOCKED' ||
-    error.code === 'RUN_NOT_FOUND'
+    error.code === 'RUN_NOT_FOUND' ||
+    error.code === 'DEAD_LETTER_NOT_FOUND'
   );
 }
 

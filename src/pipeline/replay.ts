@@ -10,6 +10,7 @@ import type { DecodedRecord } from '../stages/decode/index.js';
 import { Batch } from './batch.js';
 import { ColumnSet } from './columns.js';
 import { commitBatch, type CommitContext } from './commit-batch.js';
+import { onePipeline } from './inspect-common.js';
 import { acquirePipelineLock } from './lock.js';
 import { prepareRules } from './prepare.js';
 import { routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
@@ -46,9 +47,9 @@ export interface ReplaySummary {
  * watermark is not applied to them (they were admitted once already) and not moved by them.
  */
 export async function replayDeadLetters(options: ReplayOptions): Promise<ReplaySummary> {
-  const pipeline = options.pipeline ?? 'default';
   const backend = await openBackend(options.db, { mustExist: true });
   try {
+    const pipeline = await onePipeline(backend, options.pipeline);
     const release = await acquirePipelineLock(backend, pipeline);
     try {
       return await replay(backend, pipeline, options);

@@ -3,6 +3,7 @@ import type { Fields } from '../../core/record.js';
 import type { Backend, BackendTx, ColumnSpec } from '../backend.js';
 import { openSqlite, type Db, type OpenOptions } from './connection.js';
 import { SqliteLedger, SqliteLedgerTx } from './sqlite-ledger.js';
+import { SqliteQueries } from './sqlite-queries.js';
 import { SqliteTarget } from './sqlite-target.js';
 
 /**
@@ -13,6 +14,7 @@ import { SqliteTarget } from './sqlite-target.js';
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite' as const;
   readonly ledger: SqliteLedger;
+  readonly queries: SqliteQueries;
   private readonly target: SqliteTarget;
   private readonly tx: BackendTx;
   private depth = 0;
@@ -22,6 +24,7 @@ export class SqliteBackend implements Backend {
     private readonly db: Db,
   ) {
     this.ledger = new SqliteLedger(db);
+    this.queries = new SqliteQueries(db);
     this.target = new SqliteTarget(db);
     this.tx = this.makeTx();
   }
@@ -90,8 +93,15 @@ export class SqliteBackend implements Backend {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
-    // Fold the write-ahead log back into the database so no -wal file grows between runs.
-    if (!this.db.readonly && this.db.name !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
+    // Fold the write-ahead log back into the database so no -wal file grows between runs. Best
+    // effort: on a full disk it fails, and the log (complete and consistent) simply stays.
+    if (!this.db.readonly && this.db.name !== ':memory:') {
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // the next open replays the log
+      }
+    }
     this.db.close();
   }
 }

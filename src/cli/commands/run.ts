@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
-import { buildRunSettings, RunInterrupted, runPipeline, type RunOptions, type RunSummary } from '../../index.js';
+import { buildRunSettings, lineageByStep, RunInterrupted, runPipeline, type LineageReport, type RunOptions, type RunSummary } from '../../index.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, reportError, say } from '../output.js';
 import { formatSummary } from '../format-summary.js';
 import { cliObserver } from '../run-observer.js';
+import { formatByStep } from './lineage.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -36,12 +37,15 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .option('--simulate-crash <n>', 'test aid: die like kill -9 after n records have been read')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress or summary on stderr')
-    .action(async (options: RunOptions & { json?: boolean; quiet?: boolean; normalize?: boolean }, command: Command) => {
+    .option('--report', 'after the summary, print the run\'s lineage counted by step and file (in --json: a "lineage" member)')
+    .action(async (options: RunFlags & { normalize?: boolean }, command: Command) => {
       setExit(await runCommand(options, command));
     });
 }
 
-async function runCommand(options: RunOptions & { json?: boolean; quiet?: boolean }, command: Command): Promise<number> {
+type RunFlags = RunOptions & { json?: boolean; quiet?: boolean; report?: boolean };
+
+async function runCommand(options: RunFlags, command: Command): Promise<number> {
   const normalize = command.getOptionValueSource('normalize') === 'cli' ? false : undefined;
   let summary: RunSummary;
   const observer = cliObserver({ quiet: options.quiet ?? false });
@@ -52,7 +56,7 @@ async function runCommand(options: RunOptions & { json?: boolean; quiet?: boolea
   } catch (error) {
     observer.done();
     if (error instanceof RunInterrupted) {
-      show(error.summary, options);
+      await show(error.summary, options);
       say(`interrupted: run ${error.summary.run_id} stopped after a clean checkpoint; run the same command again to resume it`);
       return EXIT.interrupted;
     }
@@ -60,12 +64,26 @@ async function runCommand(options: RunOptions & { json?: boolean; quiet?: boolea
   } finally {
     observer.done();
   }
-  show(summary, options);
+  await show(summary, options);
   if (summary.status === 'failed') return EXIT.failed;
   return summary.files_failed > 0 ? EXIT.partial : EXIT.ok;
 }
 
-function show(summary: RunSummary, options: { json?: boolean; quiet?: boolean }): void {
-  if (options.json) printJson(summary);
+async function show(summary: RunSummary, options: RunFlags): Promise<void> {
+  const report = options.report === true ? await lineageReport(summary) : undefined;
+  if (options.json) printJson(report === undefined ? summary : { ...summary, lineage: typeof report === 'string' ? null : report });
   if (!options.quiet) say(formatSummary(summary));
+  if (typeof report === 'string') say(`--report: ${report}`);
+  else if (report !== undefined && !options.json) process.stdout.write(`${formatByStep(report)}\n`);
+}
+
+/** --report: the run's lineage read back from the ledger, or why there is none to read. */
+async function lineageReport(summary: RunSummary): Promise<LineageReport | string> {
+  if (summary.dry_run) return 'a dry run commits no lineage';
+  if (summary.db === ':memory:') return 'the ledger of an in-memory database is gone with the run';
+  try {
+    return (await lineageByStep({ db: summary.db, runId: summary.run_id })) ?? `run ${summary.run_id} not found`;
+  } catch (error) {
+    return `cannot read the lineage back: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }

@@ -1,0 +1,142 @@
+import { SluiceError } from '../core/errors.js';
+import type { ReasonCode } from '../core/record.js';
+import { canonicalTimestamp } from '../core/timestamp.js';
+import type { DeadLetterRow } from '../ledger/ledger.js';
+import type { DeadLetterFilter } from '../ledger/queries.js';
+import { checkReason, onePipeline, reading, requireRun, writing, type InspectOptions } from './inspect-common.js';
+
+export interface DeadLetterEntry {
+  id: number;
+  run_id: number;
+  pipeline: string;
+  file: string;
+  line: number;
+  reason: ReasonCode;
+  field: string | null;
+  message: string;
+  /** The record as read (JSON sources: their text; CSV and text lines: the decoded fields as JSON). */
+  raw: string;
+  created_at: string;
+  /** The run that replayed it; null while it waits. */
+  replayed_by: number | null;
+}
+
+export interface DeadLetterListOptions extends InspectOptions {
+  runId?: number;
+  reason?: string;
+  /** The newest N that match (default 50), listed oldest first. */
+  limit?: number;
+  /** Include the ones already replayed (hidden by default: they are dealt with). */
+  all?: boolean;
+}
+
+export interface DeadLetterList {
+  dead_letters: DeadLetterEntry[];
+  /** How many match in all (the list stops at the limit). */
+  matching: number;
+  /** Replayed ones that match but were left out (see `all`). */
+  replayed_hidden: number;
+}
+
+function entry(d: DeadLetterRow): DeadLetterEntry {
+  return {
+    id: d.id,
+    run_id: d.runId,
+    pipeline: d.pipeline,
+    file: d.file,
+    line: d.line,
+    reason: d.reason,
+    field: d.field,
+    message: d.message,
+    raw: d.raw,
+    created_at: d.createdAt,
+    replayed_by: d.replayedBy,
+  };
+}
+
+/** `sluice dead-letters list`. */
+export async function listDeadLetters(options: DeadLetterListOptions): Promise<DeadLetterList> {
+  const reason = checkReason(options.reason);
+  return reading<DeadLetterList>(options.db, { dead_letters: [], matching: 0, replayed_hidden: 0 }, async (backend) => {
+    if (options.runId !== undefined) await requireRun(backend, options.runId, options.pipeline);
+    const filter: DeadLetterFilter = { pipeline: options.pipeline, runId: options.runId, reason, waitingOnly: options.all !== true };
+    const rows = await backend.queries.listDeadLetters(filter, options.limit ?? 50);
+    const matching = await backend.queries.countDeadLetters(filter);
+    const everything = options.all === true ? matching : await backend.queries.countDeadLetters({ ...filter, waitingOnly: false });
+    return { dead_letters: rows.reverse().map(entry), matching, replayed_hidden: everything - matching };
+  });
+}
+
+export interface DeadLetterDetail extends DeadLetterEntry {
+  /** `raw` parsed, when it is JSON; null otherwise. */
+  raw_json: unknown;
+}
+
+/** `sluice dead-letters show ID`. */
+export async function showDeadLetter(options: { db: string; id: number }): Promise<DeadLetterDetail> {
+  const notFound = (): SluiceError =>
+    new SluiceError('DEAD_LETTER_NOT_FOUND', `dead letter ${options.id} not found in ${options.db}`, {
+      hint: `list them with: sluice dead-letters list --db ${options.db}`,
+    });
+  const found = await reading<DeadLetterRow | null>(options.db, null, (backend) => backend.queries.getDeadLetter(options.id));
+  if (found === null) throw notFound();
+  return { ...entry(found), raw_json: parseJson(found.raw) };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+export interface PurgeOptions extends InspectOptions {
+  runId?: number;
+  /** A date or timestamp (ISO-8601; without an offset: UTC): dead letters created before it. */
+  before?: string;
+  /** Without it nothing is deleted: the result says how many would be. */
+  confirm: boolean;
+}
+
+export interface PurgeResult {
+  /** The pipeline purged, or null for a whole run (`run_id`). */
+  pipeline: string | null;
+  run_id: number | null;
+  before: string | null;
+  matched: number;
+  deleted: number;
+}
+
+/** `sluice dead-letters purge --before DATE | --run ID [--yes]`. */
+export async function purgeDeadLetters(options: PurgeOptions): Promise<PurgeResult> {
+  if ((options.runId === undefined) === (options.before === undefined)) {
+    throw new SluiceError('CONFIG_INVALID', 'sluice dead-letters purge needs exactly one of --before DATE or --run ID', {
+      hint: `for example: sluice dead-letters purge --db ${options.db} --before 2025-01-31 --yes`,
+    });
+  }
+  const before = options.before === undefined ? undefined : instant(options.before);
+  return writing(options.db, async (backend) => {
+    const filter: DeadLetterFilter = { before };
+    let pipeline: string | null = null;
+    if (options.runId !== undefined) {
+      filter.runId = (await requireRun(backend, options.runId, options.pipeline)).id;
+    } else {
+      pipeline = await onePipeline(backend, options.pipeline);
+      filter.pipeline = pipeline;
+    }
+    const matched = await backend.queries.countDeadLetters(filter);
+    const deleted = options.confirm && matched > 0 ? await backend.queries.deleteDeadLetters(filter) : 0;
+    return { pipeline, run_id: options.runId ?? null, before: before ?? null, matched, deleted };
+  });
+}
+
+/** A user's date as the ledger stores instants: `2025-01-31` → `2025-01-31T00:00:00.000Z`. */
+function instant(text: string): string {
+  const canonical = canonicalTimestamp(text);
+  if (canonical === null) {
+    throw new SluiceError('CONFIG_INVALID', `--before expects a date or timestamp like 2025-01-31 or 2025-01-31T12:00:00Z; found "${text}"`);
+  }
+  // Canonical form has nanoseconds; created_at has milliseconds, as Date.toISOString writes it.
+  return `${canonical.slice(0, 23)}Z`;
+}
