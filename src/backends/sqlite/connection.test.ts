@@ -24,3 +24,14 @@ describe('durability settings', () => {
     db.close();
   });
 });
+
+describe('opening something that is not a database', () => {
+  it('says so in one line (exit 2), without touching the file', async () => {
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'sluice-notdb-')), 'notes.db');
+    writeFileSync(file, 'this is a text file, not a database, and it is long enough to have a header\n'.repeat(20));
+    const before = readFileSync(file);
+    expect(() => openSqlite(file)).toThrow(/notes\.db is not a SQLite database/);
+    expect(readFileSync(file)).toEqual(before);
+  });
+});

@@ -42,6 +42,7 @@ export function openSqlite(file: string, options: OpenOptions = {}): Db {
   } catch (error) {
     throw new SluiceError('BACKEND_IO', `cannot open database ${file}: ${describeErrno(error)}`, { file, cause: error });
   }
+  probe(db, file);
   if (!options.readonly) {
     for (const pragma of PRAGMAS) db.pragma(pragma);
     assertDurability(db, inMemory);
@@ -50,6 +51,18 @@ export function openSqlite(file: string, options: OpenOptions = {}): Db {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   }
   return db;
+}
+
+/** Opening never reads the file: a first query tells a database from any other file. */
+function probe(db: Db, file: string): void {
+  try {
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
+  } catch (error) {
+    db.close();
+    const code = (error as { code?: string }).code;
+    const reason = code === 'SQLITE_NOTADB' ? 'is not a SQLite database' : `cannot be read: ${(error as Error).message}`;
+    throw new SluiceError('CONFIG_NO_DATABASE', `${file} ${reason}`, { file, hint: 'check --db', cause: error });
+  }
 }
 
 /** Reads the durability settings back: a connection that is not what PRAGMAS says is a bug. */
