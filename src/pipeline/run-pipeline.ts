@@ -58,10 +58,12 @@ interface RunIo {
  * be checked without the database is checked first (exit 2, nothing written).
  */
 export async function runPipeline(settings: RunSettings, observer: RunObserver = silentObserver): Promise<RunSummary> {
-  const io: RunIo = { observer, warnings: [], started: Date.now(), warn: (message) => {
-    io.warnings.push(message);
+  const warnings: string[] = [];
+  const warn = (message: string): void => {
+    warnings.push(message);
     observer.warn(message);
-  } };
+  };
+  const io: RunIo = { observer, warnings, warn, started: Date.now() };
   const prepared = await prepareRun(settings, io.warn);
   // A dry run against a database that does not exist yet must not create it.
   const dryRunInMemory = settings.dryRun && settings.db !== ':memory:' && !existsSync(settings.db);
