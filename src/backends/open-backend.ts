@@ -1,5 +1,5 @@
-import { SluiceError } from '../core/errors.js';
 import type { Backend } from './backend.js';
+import { PostgresBackend } from './postgres/pg-backend.js';
 import { SqliteBackend } from './sqlite/sqlite-backend.js';
 
 export interface OpenBackendOptions {
@@ -7,16 +7,26 @@ export interface OpenBackendOptions {
   mustExist?: boolean;
   /** Only read (inspection, export): no ledger tables created, no settings changed. */
   readonly?: boolean;
+  /**
+   * PostgreSQL only: the schema holding the targets and the ledger (`--schema-name`). Default:
+   * the URL's `?schema=` parameter, else `public`.
+   */
+  schema?: string;
+}
+
+/** Whether `--db` (or SLUICE_DB) names a PostgreSQL server rather than a SQLite file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
 }
 
 /** The one place that names concrete backends: `postgres://` URLs → PostgreSQL, else SQLite. */
 export async function openBackend(db: string, options: OpenBackendOptions = {}): Promise<Backend> {
-  if (/^postgres(ql)?:\/\//i.test(db)) {
-    throw new SluiceError('CONFIG_INVALID', `PostgreSQL is not supported yet (--db ${redact(db)})`, {
-      hint: 'use a SQLite file path for --db',
-    });
+  const mustExist = options.mustExist ?? false;
+  const readonly = options.readonly ?? false;
+  if (isPostgresUrl(db)) {
+    return PostgresBackend.open(db, redact(db), { mustExist, readonly, ...(options.schema === undefined ? {} : { schema: options.schema }) });
   }
-  return SqliteBackend.open(db, { mustExist: options.mustExist ?? false, readonly: options.readonly ?? false });
+  return SqliteBackend.open(db, { mustExist, readonly });
 }
 
 /** A connection URL without its password, for messages. */

@@ -1,0 +1,97 @@
+import {
+  COUNTER_NAMES,
+  type CursorValue,
+  type DeadLetterRow,
+  type LockHolder,
+  type RunCounters,
+  type RunFileRow,
+  type RunRow,
+  type RunStatus,
+  type WatermarkRow,
+} from '../../ledger/ledger.js';
+
+/** Ledger rows as node-pg returns them (BIGINT columns arrive as numbers: see values.ts). */
+export type Row = Record<string, unknown>;
+
+const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+export function toRun(row: Row): RunRow {
+  const counters = {} as RunCounters;
+  for (const name of COUNTER_NAMES) counters[name] = Number(row[name] ?? 0);
+  return {
+    id: Number(row.id),
+    pipeline: String(row.pipeline),
+    status: row.status as RunStatus,
+    startedAt: String(row.started_at),
+    finishedAt: text(row.finished_at),
+    heartbeatAt: text(row.heartbeat_at),
+    pid: Number(row.pid),
+    host: String(row.host),
+    settings: String(row.settings ?? '{}'),
+    watermarkBefore: text(row.watermark_before),
+    watermarkAfter: text(row.watermark_after),
+    maxCursor: row.max_cursor === null || row.max_cursor === undefined ? null : parseSortable(row),
+    counters,
+    error: text(row.error),
+  };
+}
+
+/** The sortable cursor is stored as JSON so a number stays a number and text stays text. */
+function parseSortable(row: Row): CursorValue {
+  return { value: String(row.max_cursor), sortable: JSON.parse(String(row.max_cursor_sortable)) as number | string };
+}
+
+export function toRunFile(row: Row): RunFileRow {
+  return {
+    runId: Number(row.run_id),
+    ordinal: Number(row.ordinal),
+    path: String(row.path),
+    fileId: Number(row.file_id),
+    size: Number(row.size),
+    hash: text(row.hash),
+    status: row.status as RunFileRow['status'],
+    error: text(row.error),
+    position: Number(row.position),
+    line: Number(row.line),
+    byteOffset: row.byte_offset === null ? null : Number(row.byte_offset),
+  };
+}
+
+export function toWatermark(pipeline: string, row: Row): WatermarkRow {
+  return {
+    pipeline,
+    cursor: String(row.cursor),
+    type: String(row.type),
+    value: String(row.value),
+    updatedAt: String(row.updated_at),
+    runId: row.run_id === null ? null : Number(row.run_id),
+  };
+}
+
+export function toLockHolder(pipeline: string, row: Row): LockHolder {
+  return {
+    pipeline,
+    runId: row.run_id === null ? null : Number(row.run_id),
+    pid: Number(row.pid),
+    host: String(row.host),
+    since: String(row.since),
+    heartbeatAt: String(row.heartbeat_at),
+  };
+}
+
+export function toDeadLetter(row: Row): DeadLetterRow {
+  return {
+    id: Number(row.id),
+    runId: Number(row.run_id),
+    pipeline: String(row.pipeline),
+    fileId: Number(row.file_id),
+    file: String(row.file),
+    line: Number(row.line),
+    raw: String(row.raw),
+    reason: row.reason as DeadLetterRow['reason'],
+    field: text(row.field),
+    message: String(row.message),
+    createdAt: String(row.created_at),
+    replayedBy: row.replayed_by === null || row.replayed_by === undefined ? null : Number(row.replayed_by),
+  };
+}

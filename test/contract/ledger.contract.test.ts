@@ -1,0 +1,123 @@
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { isSluiceError } from '../../src/index.js';
+import { forEachBackend, run, tableRows, withBackend } from './backends.js';
+
+forEachBackend('contract: ledger', (db, kind) => {
+  it('watermark boundary: records equal to the watermark are admitted once, older ones skipped', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'events.ndjson');
+    const event = (id: string, ts: string): string => JSON.stringify({ id, ts }) + '\n';
+    writeFileSync(file, event('a', '2025-01-01T00:00:00Z') + event('b', '2025-01-02T00:00:00Z'));
+    for (const keyed of [true, false]) {
+      const options = { input: [file], cursor: 'ts', table: keyed ? 'keyed' : 'unkeyed', pipeline: keyed ? 'keyed' : 'unkeyed', ...(keyed ? { key: 'id', strategy: 'update' } : {}) };
+      expect(await run(t, options)).toMatchObject({ loaded: 2, watermark: '2025-01-02T00:00:00Z' });
+      // The boundary record again (a re-delivered file), one older, one newer.
+      writeFileSync(file, event('b', '2025-01-02T00:00:00Z') + event('old', '2025-01-01T12:00:00Z') + event('c', '2025-01-03T00:00:00Z'));
+      const second = await run(t, options);
+      expect(second, keyed ? 'keyed' : 'unkeyed').toMatchObject({ input_records: 3, skipped_watermark: 1, skipped_duplicate: 1, loaded: 1, target_rows: 3 });
+      expect((await tableRows(t, options.table)).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+      writeFileSync(file, event('a', '2025-01-01T00:00:00Z') + event('b', '2025-01-02T00:00:00Z'));
+    }
+  });
+
+  it('file ledger: an unchanged file is not read again, a changed one is', async () => {
+    const t = db();
+    const a = path.join(t.dir, 'a.csv');
+    const b = path.join(t.dir, 'b.csv');
+    writeFileSync(a, 'id,v\n1,x\n');
+    writeFileSync(b, 'id,v\n2,y\n');
+    expect(await run(t, { sourceDir: t.dir, pattern: '*.csv' })).toMatchObject({ files_loaded: 2, loaded: 2 });
+    expect(await run(t, { sourceDir: t.dir, pattern: '*.csv' })).toMatchObject({ files_loaded: 0, files_unchanged: 2, input_records: 0, target_rows: 2 });
+    writeFileSync(b, 'id,v\n2,y\n3,z\n');
+    expect(await run(t, { sourceDir: t.dir, pattern: '*.csv' })).toMatchObject({ files_loaded: 1, files_unchanged: 1, input_records: 2, target_rows: 4 });
+  });
+
+  it('dead letters keep reason, field, line and the raw record; NUL text becomes unsupported_value', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'mixed.ndjson');
+    const lines = [
+      { id: '1', n: '5' },
+      { id: '', n: '6' },
+      { id: '3', n: 'seven' },
+      { id: '4', n: '8', note: 'nul\u0000inside' },
+      { id: '5', n: '9' },
+    ];
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n{"id": broken\n');
+    const summary = await run(t, { input: [file], key: 'id', strategy: 'update', type: ['n=integer'], require: 'id', pipeline: 'dl' });
+    expect(summary).toMatchObject({ status: 'succeeded', input_records: 6, loaded: 2, rejected: 4, dead_letters: 4 });
+    const letters = await withBackend(t, (backend) => backend.queries.listDeadLetters({ pipeline: 'dl' }));
+    const byLine = letters.sort((p, q) => p.line - q.line).map(({ line, reason, field }) => ({ line, reason, field }));
+    expect(byLine).toEqual([
+      { line: 2, reason: 'missing_required', field: 'id' },
+      { line: 3, reason: 'invalid_type', field: 'n' },
+      { line: 4, reason: 'unsupported_value', field: 'note' },
+      { line: 6, reason: 'malformed_row', field: null },
+    ]);
+    const nul = letters.find((l) => l.line === 4);
+    expect(nul?.raw).toContain('nul');
+    expect(letters.find((l) => l.line === 6)?.raw).toBe('{"id": broken');
+    expect((await tableRows(t, 'records')).map((r) => r.n)).toEqual([5, 9]);
+  });
+
+  it('lineage: one entry per record per step, counted by step and file', async () => {
+    const t = db();
+    const a = path.join(t.dir, 'a.csv');
+    const b = path.join(t.dir, 'b.csv');
+    writeFileSync(a, 'id,v\n1,x\n2,y\n1,z\n');
+    writeFileSync(b, 'id,v\n,w\n3,u\n');
+    const summary = await run(t, { input: [a, b], key: 'id', strategy: 'deduplicate', require: 'id' });
+    expect(summary).toMatchObject({ input_records: 5, staged: 4, loaded: 3, skipped_duplicate: 1, rejected: 1, lineage_entries: 9 });
+    const counts = await withBackend(t, (backend) => backend.ledger.lineageByStep(summary.run_id));
+    expect(counts).toEqual([
+      { file: a, step: 'load', count: 2 },
+      { file: a, step: 'skip-duplicate', count: 1 },
+      { file: a, step: 'stage', count: 3 },
+      { file: b, step: 'load', count: 1 },
+      { file: b, step: 'reject', count: 1 },
+      { file: b, step: 'stage', count: 1 },
+    ]);
+  });
+
+  // PostgreSQL: run-pipeline.ts sends a dry run to ':memory:' when `existsSync(db)` is false,
+  // which it always is for a URL (reported; skipped there until fixed).
+  it.skipIf(kind === 'postgres')('a dry run reports what would happen against the real table and writes nothing', async () => {
+    const t = db();
+    const a = path.join(t.dir, 'a.csv');
+    const b = path.join(t.dir, 'b.csv');
+    writeFileSync(a, 'id,v\n1,x\n2,y\n');
+    writeFileSync(b, 'id,v\n2,z\n3,w\n');
+    await run(t, { input: [a], key: 'id', strategy: 'deduplicate' });
+    const dry = await run(t, { input: [b], key: 'id', strategy: 'deduplicate', dryRun: true });
+    expect(dry).toMatchObject({ dry_run: true, loaded: 1, skipped_duplicate: 1, target_rows: 3 });
+    expect((await tableRows(t, 'records')).map((r) => r.v)).toEqual(['x', 'y']);
+    expect(await withBackend(t, (backend) => backend.ledger.listRuns({}))).toHaveLength(1);
+  });
+
+  it('one writer per pipeline: a live holder is refused with its name, a dead one is taken over', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'a.csv');
+    writeFileSync(file, 'id\n1\n');
+    const since = new Date().toISOString();
+    await withBackend(t, async (holder) => {
+      const me = { pipeline: 'default', runId: 41, pid: process.pid, host: hostname(), since, heartbeatAt: since };
+      expect(await holder.ledger.acquireLock(me, () => false)).toBeNull();
+      const refused = await run(t, { input: [file] }).catch((error: unknown) => error);
+      expect(isSluiceError(refused) && refused.code).toBe('BACKEND_LOCKED');
+      expect((refused as Error).message).toContain(`pid ${process.pid} on ${hostname()}, since ${since} (run 41)`);
+      // Another pipeline of the same database is not blocked.
+      expect(await run(t, { input: [file], pipeline: 'other' })).toMatchObject({ status: 'succeeded' });
+    });
+    // A holder whose process is gone (its connection closed, its pid dead) never released the lock.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    await withBackend(t, async (crashed) => {
+      const ghost = { pipeline: 'default', runId: null, pid: Number(dead.stdout), host: hostname(), since, heartbeatAt: since };
+      await crashed.ledger.releaseLock('default', process.pid);
+      expect(await crashed.ledger.acquireLock(ghost, () => false)).toBeNull();
+    });
+    expect(await run(t, { input: [file] })).toMatchObject({ status: 'succeeded', loaded: 1 });
+  });
+});

@@ -1,0 +1,125 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildRunSettings, isSluiceError, openBackend, runPipeline, type RunOptions } from '../../src/index.js';
+import { sluice, tempDir } from '../support/cli.js';
+import { HAVE_PG, PG_SKIPPED, PG_URL, freshPgSchema, schemaUrl, type PgScratch } from '../support/pg.js';
+
+/** What only PostgreSQL has: connections, SQLSTATEs, 63-byte identifiers, advisory locks. */
+describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [${PG_SKIPPED}]`, () => {
+  let pg: PgScratch;
+  let dir: string;
+  beforeEach(async () => {
+    pg = await freshPgSchema('pg');
+    dir = tempDir('sluice-pg-');
+  });
+  afterEach(async () => {
+    await pg.drop();
+  });
+
+  const run = (options: RunOptions): ReturnType<typeof runPipeline> => runPipeline(buildRunSettings({ db: pg.url, ...options }));
+  const failure = (promise: Promise<unknown>): Promise<Error> =>
+    promise.then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (error: unknown) => error as Error,
+    );
+  const withUrl = (change: (url: URL) => void): string => {
+    const url = new URL(PG_URL);
+    change(url);
+    return url.toString();
+  };
+
+  it('connection problems are one-line messages that name the server without its password', async () => {
+    const refused = await failure(openBackend(withUrl((u) => (u.port = '1'))));
+    expect(isSluiceError(refused) && refused.code).toBe('BACKEND_CONNECTION');
+    expect(refused.message).toMatch(/^cannot connect to PostgreSQL at postgres:\/\/sluice:\*\*\*@127\.0\.0\.1:1\/.*: connection refused/);
+    const password = await failure(openBackend(withUrl((u) => (u.password = 'wrong-secret'))));
+    expect(password.message).toMatch(/refused the login of user sluice: password authentication failed \(SQLSTATE 28P01\)$/);
+    const database = await failure(openBackend(withUrl((u) => (u.pathname = '/no_such_db'))));
+    expect(database.message).toContain('database no_such_db does not exist (SQLSTATE 3D000)');
+    for (const error of [refused, password, database]) {
+      expect(error.message).not.toContain('wrong-secret');
+      expect(error.message).not.toContain(new URL(PG_URL).password || '\u0000');
+      expect(error.message).not.toContain('\n');
+    }
+    const cli = sluice(['export', '--db', withUrl((u) => (u.password = 'wrong-secret')), '--table', 't', '--output', path.join(dir, 'x.json')]);
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toContain('password authentication failed (SQLSTATE 28P01)');
+    expect(cli.stderr).not.toContain('wrong-secret');
+    expect(cli.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a server error names its SQLSTATE; a value that does not fit a typed column fails the batch cleanly', async () => {
+    const file = path.join(dir, 'n.csv');
+    writeFileSync(file, 'id,n\n1,5\n');
+    await run({ input: [file], type: ['n=integer'] });
+    writeFileSync(file, 'id,n\n2,abc\n');
+    const error = await failure(run({ input: [file] }));
+    expect(isSluiceError(error) && error.code).toBe('BACKEND_QUERY');
+    expect(error.message).toMatch(/invalid input syntax for type bigint.*SQLSTATE 22P02 invalid_text_representation/);
+    expect(await pg.query('SELECT n FROM records ORDER BY _sluice_rowid')).toEqual([{ n: '5' }]);
+  });
+
+  it('63-byte identifiers: a long header keeps its full name; two equal in 63 bytes are refused by name', async () => {
+    const long = 'a'.repeat(60) + 'ü-first-column';
+    const file = path.join(dir, 'long.csv');
+    writeFileSync(file, `id,"${long}"\n1,x\n`);
+    expect(await run({ input: [file], key: 'id', strategy: 'update' })).toMatchObject({ loaded: 1 });
+    const backend = await openBackend(pg.url);
+    try {
+      expect((await backend.tableColumns('records')).map((c) => c.name)).toContain(long);
+    } finally {
+      await backend.close();
+    }
+    writeFileSync(file, `id,"${long}"\n1,y\n2,z\n`);
+    expect(await run({ input: [file], key: 'id', strategy: 'update' })).toMatchObject({ loaded: 2, target_rows: 2 });
+
+    const twin = 'a'.repeat(60) + 'ü-second-column';
+    writeFileSync(file, `id,"${twin}"\n3,w\n`);
+    const clash = await failure(run({ input: [file], key: 'id', strategy: 'update' }));
+    expect(isSluiceError(clash) && clash.code).toBe('BACKEND_SCHEMA');
+    expect(clash.message).toContain(`columns ${JSON.stringify(long)} and ${JSON.stringify(twin)} of table records are equal in their first 63 bytes`);
+    const fresh = path.join(dir, 'both.csv');
+    writeFileSync(fresh, `id,"${long}","${twin}"\n1,x,y\n`);
+    const both = await failure(run({ input: [fresh], table: 'other', pipeline: 'other' }));
+    expect(isSluiceError(both) && both.code).toBe('BACKEND_SCHEMA');
+    expect(await pg.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'other'")).toEqual([{ n: 0 }]);
+    const table = await failure(run({ input: [file], table: 't'.repeat(64), pipeline: 'long-table' }));
+    expect(table.message).toContain('PostgreSQL keeps only the first 63');
+  });
+
+  it('the pipeline lock is per schema, and a lock whose row was deleted still names its holder', async () => {
+    const other = await freshPgSchema('pg2');
+    const file = path.join(dir, 'a.csv');
+    writeFileSync(file, 'id\n1\n');
+    const holder = await openBackend(pg.url);
+    try {
+      const since = new Date().toISOString();
+      expect(await holder.ledger.acquireLock({ pipeline: 'default', runId: null, pid: 4242, host: 'elsewhere', since, heartbeatAt: since }, () => true)).toBeNull();
+      // Same pipeline name, another schema: not blocked.
+      expect(await runPipeline(buildRunSettings({ db: other.url, input: [file] }))).toMatchObject({ status: 'succeeded' });
+      await pg.query('DELETE FROM _sluice_locks');
+      const refused = await failure(run({ input: [file] }));
+      expect(isSluiceError(refused) && refused.code).toBe('BACKEND_LOCKED');
+      expect(refused.message).toMatch(/pid \d+ on 127\.0\.0\.1 \(server session\)/);
+    } finally {
+      await holder.close();
+      await other.drop();
+    }
+    // The holder's session ended: the server released the lock.
+    expect(await run({ input: [file] })).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('--schema-name via the URL: targets and ledger live in that schema only', async () => {
+    const file = path.join(dir, 'a.csv');
+    writeFileSync(file, 'id\n1\n');
+    await run({ input: [file], table: 'things' });
+    const tables = await pg.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename", [pg.schema]);
+    expect(tables.map((t) => t.tablename)).toEqual(expect.arrayContaining(['_sluice_runs', '_sluice_lineage', 'things']));
+    const inPublic = await pg.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'things'");
+    expect(inPublic).toEqual([{ n: 0 }]);
+    expect(schemaUrl(pg.schema)).toBe(pg.url);
+  });
+});

@@ -1,0 +1,109 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { example, forEachBackend, run, tableRows, withBackend } from './backends.js';
+
+forEachBackend('contract: merge strategies', (db) => {
+  const etl = { pipeline: 'etl', table: 'customers', pattern: '*.csv', key: 'id' };
+
+  for (const c of [
+    { strategy: 'append', rows: 6, bob: null },
+    { strategy: 'deduplicate', rows: 5, bob: 'bob@example.com' },
+    { strategy: 'update', rows: 5, bob: 'bob@newmail.com' },
+    { strategy: 'replace', rows: 5, bob: 'bob@newmail.com' },
+  ]) {
+    it(`etl-runner sources with ${c.strategy}: ${c.rows} rows`, async () => {
+      const t = db();
+      const sources = path.join(example(t, 'etl-runner'), 'sources');
+      const summary = await run(t, { ...etl, sourceDir: sources, strategy: c.strategy });
+      expect(summary).toMatchObject({ status: 'succeeded', files_total: 2, files_loaded: 2, input_records: 6, target_rows: c.rows });
+      const rows = await tableRows(t, 'customers');
+      expect(rows.map((r) => r.id)).toEqual(c.strategy === 'append' ? ['1', '2', '3', '2', '4', '5'] : ['1', '2', '3', '4', '5']);
+      if (c.bob !== null) expect(rows.find((r) => r.id === '2')?.email).toBe(c.bob);
+      expect(Object.keys(rows[0] ?? {})).toEqual(['id', 'name', 'email', 'region']);
+    });
+  }
+
+  it('capstone events with key/cursor/upsert-newer/require/type: the seed numbers', async () => {
+    const t = db();
+    const dir = example(t, 'capstone');
+    const options = {
+      pipeline: 'capstone',
+      table: 'events',
+      input: [path.join(dir, 'events.json')],
+      key: 'key',
+      cursor: 'ts',
+      strategy: 'upsert-newer',
+      require: 'key,name,value,ts',
+      type: ['value=number'],
+    };
+    const first = await run(t, options);
+    expect(first).toMatchObject({
+      status: 'succeeded',
+      input_records: 7,
+      staged: 5,
+      loaded: 5,
+      rejected: 2,
+      dead_letters: 2,
+      lineage_entries: 12,
+      watermark: '2025-01-15T12:00:00',
+      target_rows: 4,
+    });
+    const rows = await tableRows(t, 'events');
+    expect(rows.find((r) => r.key === 'evt-003')).toEqual({ key: 'evt-003', name: 'purchase_updated', value: 59.99, ts: '2025-01-15T12:00:00' });
+
+    const again = await run(t, options);
+    expect(again).toMatchObject({ input_records: 0, loaded: 0, files_unchanged: 1, target_rows: 4, watermark: '2025-01-15T12:00:00' });
+
+    const late = { ...options, input: [path.join(dir, 'late-evt-003.json')] };
+    expect(await run(t, late)).toMatchObject({ input_records: 1, skipped_watermark: 1, loaded: 0 });
+    // Another pipeline has no watermark: the upsert-newer guard keeps the newer row.
+    expect(await run(t, { ...late, pipeline: 'other' })).toMatchObject({ staged: 1, skipped_stale: 1, loaded: 0 });
+    expect((await tableRows(t, 'events')).find((r) => r.key === 'evt-003')?.name).toBe('purchase_updated');
+  });
+
+  it('replace swaps the new table in atomically and drops what the new data lacks', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'people.csv');
+    writeFileSync(file, 'id,name\n1,ann\n2,bob\n3,cid\n');
+    await run(t, { input: [file], strategy: 'replace', key: 'id', table: 'people' });
+    writeFileSync(file, 'id,name,age\n2,bob,40\n4,dan,31\n');
+    const second = await run(t, { input: [file], strategy: 'replace', key: 'id', table: 'people' });
+    expect(second).toMatchObject({ status: 'succeeded', loaded: 2, target_rows: 2 });
+    expect(await tableRows(t, 'people')).toEqual([
+      { id: '2', name: 'bob', age: '40' },
+      { id: '4', name: 'dan', age: '31' },
+    ]);
+    // No shadow table is left behind, and the keyed table still merges by key.
+    await withBackend(t, async (backend) => {
+      expect(await backend.tableExists(`_sluice_shadow_${second.run_id}`)).toBe(false);
+    });
+    writeFileSync(file, 'id,name,age\n4,dan,32\n4,dan,33\n');
+    expect(await run(t, { input: [file], strategy: 'replace', key: 'id', table: 'people' })).toMatchObject({ target_rows: 1 });
+    expect(await tableRows(t, 'people')).toEqual([{ id: '4', name: 'dan', age: '33' }]);
+  });
+
+  it('results do not depend on the batch size (1, 2, 1000) for the keyed strategies', async () => {
+    const t = db();
+    const a = path.join(t.dir, 'a.ndjson');
+    const b = path.join(t.dir, 'b.ndjson');
+    const line = (k: string, v: number, ts: string): string => JSON.stringify({ k, v, ts }) + '\n';
+    writeFileSync(a, line('x', 1, '2025-01-02') + line('y', 2, '2025-01-01') + line('x', 3, '2025-01-01') + line('z', 4, '2025-01-05'));
+    writeFileSync(b, line('y', 5, '2025-01-03') + line('x', 6, '2025-01-02') + line('z', 7, '2025-01-04') + line('y', 8, '2025-01-03'));
+    for (const strategy of ['deduplicate', 'update', 'upsert-newer']) {
+      const results: unknown[] = [];
+      for (const batchSize of [1, 2, 1000]) {
+        const table = `t_${strategy.replace('-', '_')}_${batchSize}`;
+        const summary = await run(t, { input: [a, b], strategy, key: 'k', cursor: strategy === 'upsert-newer' ? 'ts' : undefined, type: ['v=integer'], batchSize, table, pipeline: table });
+        const { loaded, skipped_stale, skipped_duplicate, target_rows } = summary;
+        // Compared by key: which rows and values, not the order they were first inserted in.
+        const rows = (await tableRows(t, table)).sort((p, q) => String(p.k).localeCompare(String(q.k)));
+        results.push({ rows, loaded, skipped_stale, skipped_duplicate, target_rows });
+      }
+      const expected = { deduplicate: [1, 2, 4], update: [6, 8, 7], 'upsert-newer': [1, 5, 4] }[strategy];
+      expect((results[0] as { rows: { v: number }[] }).rows.map((r) => r.v), strategy).toEqual(expected);
+      expect(results[1], strategy).toEqual(results[0]);
+      expect(results[2], strategy).toEqual(results[0]);
+    }
+  });
+});
