@@ -1,11 +1,11 @@
 /**
  * The public library API of sluice. The command line uses exactly these exports.
  */
-export { SluiceError, isSluiceError } from './core/errors.js';
+export { SluiceError, isSluiceError, isUsageError } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type { Fields, ReasonCode, LineageStep } from './core/record.js';
 export type { RunSettings, Strategy, FieldType, Format, FormatOption, Limits } from './core/settings.js';
-export { DEFAULT_LIMITS } from './core/settings.js';
+export { DEFAULT_LIMITS, FORMATS, STRATEGIES, FIELD_TYPES } from './core/settings.js';
 export { buildRunSettings } from './config/run-config.js';
 export type { RunOptions } from './config/run-config.js';
 export { runPipeline, RunInterrupted, silentObserver } from './pipeline/run-pipeline.js';

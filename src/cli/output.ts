@@ -1,4 +1,4 @@
-import { isSluiceError, isUsageError, type SluiceError } from '../core/errors.js';
+import { isSluiceError, isUsageError, type SluiceError } from '../index.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
 /** Human messages and progress go to stderr; stdout is for data and `--json`. */

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Backend } from '../backends/backend.js';
-import { openBackend } from '../backends/open-backend.js';
+import { isPostgresUrl, openBackend } from '../backends/open-backend.js';
 import { isMetaColumn } from '../backends/sql.js';
 import { isSluiceError, SluiceError } from '../core/errors.js';
 import type { RunSettings } from '../core/settings.js';
@@ -66,7 +66,7 @@ export async function runPipeline(settings: RunSettings, observer: RunObserver =
   const io: RunIo = { observer, warnings, warn, started: Date.now() };
   const prepared = await prepareRun(settings, io.warn);
   // A dry run against a database that does not exist yet must not create it.
-  const dryRunInMemory = settings.dryRun && settings.db !== ':memory:' && !existsSync(settings.db);
+  const dryRunInMemory = settings.dryRun && settings.db !== ':memory:' && !isPostgresUrl(settings.db) && !existsSync(settings.db);
   const backend = await openBackend(dryRunInMemory ? ':memory:' : settings.db);
   try {
     if (settings.dryRun) return await dryRun(backend, settings, prepared, io);

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Backend } from '../backends/backend.js';
+import { redact } from '../backends/open-backend.js';
 import { SluiceError } from '../core/errors.js';
 import type { RunSettings } from '../core/settings.js';
 import type { CursorValue, RunRow, WatermarkRow } from '../ledger/ledger.js';
@@ -36,7 +37,8 @@ export async function startOrResume(backend: Backend, settings: RunSettings, pre
       startedAt: new Date().toISOString(),
       pid: process.pid,
       host: hostname(),
-      settings: JSON.stringify(settings),
+      // Never store a connection password in the ledger.
+      settings: JSON.stringify({ ...settings, db: redact(settings.db) }),
       watermarkBefore: stored?.value ?? null,
     });
     await tx.ledger.addRunFiles(id, prepared.files.map((file, ordinal) => ({ ordinal, path: file.path, size: file.size })));
@@ -68,7 +70,7 @@ async function resume(backend: Backend, settings: RunSettings, prepared: Prepare
 /** Validates the stored watermark: a corrupt one stops the run with the command that repairs it. */
 function startingWatermark(stored: WatermarkRow | null, cursor: CursorSpec | null, settings: RunSettings): CursorValue | null {
   if (stored === null || cursor === null) return null;
-  const where = `--db ${settings.db} --pipeline ${settings.pipeline}`;
+  const where = `--db ${redact(settings.db)} --pipeline ${settings.pipeline}`;
   if (stored.cursor !== cursor.field) {
     throw new SluiceError('WATERMARK_INVALID', `pipeline ${settings.pipeline} has a watermark on field ${stored.cursor}, but --cursor is ${cursor.field}`, {
       hint: `use the same --cursor, another --pipeline, or clear it: sluice watermark reset ${where} --yes`,
@@ -142,7 +144,7 @@ export async function summarize(backend: Backend, settings: RunSettings, run: Ru
     resumed: end.start.resumed,
     dry_run: false,
     table: settings.table,
-    db: settings.db,
+    db: redact(settings.db),
     ...run.counters,
     watermark: run.watermarkAfter ?? run.watermarkBefore,
     watermark_before: run.watermarkBefore,

@@ -58,8 +58,7 @@ forEachBackend('contract: Backend interface', (db, kind) => {
     expect((await tableRows(t, 'items')).map((r) => r.id)).toEqual(['a', 'c']);
   });
 
-  // SQLite: known bug, SqliteTarget keeps its column cache across a rollback (reported; skipped there until fixed).
-  it.skipIf(kind === 'sqlite')('columns added in a rolled-back transaction are added again by the next one', async () => {
+  it('columns added in a rolled-back transaction are added again by the next one', async () => {
     const t = db();
     await withBackend(t, async (backend) => {
       await write(backend, [row('a', '1', 1)]);

@@ -16,6 +16,7 @@ export class SqliteBackend implements Backend {
   readonly ledger: SqliteLedger;
   readonly queries: SqliteQueries;
   private readonly target: SqliteTarget;
+  private readonly ledgerTx: SqliteLedgerTx;
   private readonly tx: BackendTx;
   private depth = 0;
 
@@ -26,6 +27,7 @@ export class SqliteBackend implements Backend {
     this.ledger = new SqliteLedger(db);
     this.queries = new SqliteQueries(db);
     this.target = new SqliteTarget(db);
+    this.ledgerTx = new SqliteLedgerTx(db);
     this.tx = this.makeTx();
   }
 
@@ -48,6 +50,8 @@ export class SqliteBackend implements Backend {
       return result;
     } catch (error) {
       if (this.db.inTransaction) this.db.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO sp${depth}; RELEASE sp${depth}`);
+      this.target.forgetAll();
+      this.ledgerTx.forgetAll();
       throw translate(error, this.location);
     } finally {
       this.depth = depth;
@@ -71,7 +75,7 @@ export class SqliteBackend implements Backend {
       writeRows: async (table, spec, runId, mode, rows) => target.writeRows(table, spec, runId, mode, rows),
       swapTable: async (shadow, table) => target.swapTable(shadow, table),
       dropTable: async (table) => target.dropTable(table),
-      ledger: new SqliteLedgerTx(this.db),
+      ledger: this.ledgerTx,
     };
   }
 

@@ -193,6 +193,11 @@ export class SqliteLedgerTx implements LedgerTx {
 
   constructor(private readonly db: Db) {}
 
+  /** After a rollback, path ids inserted in it are gone again. */
+  forgetAll(): void {
+    this.pathIds.clear();
+  }
+
   async createRun(run: Parameters<LedgerTx['createRun']>[0]): Promise<number> {
     const sql = `INSERT INTO _sluice_runs (pipeline, status, started_at, heartbeat_at, pid, host, settings, watermark_before)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;

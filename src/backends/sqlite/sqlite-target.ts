@@ -174,6 +174,12 @@ export class SqliteTarget {
     this.forget(table);
   }
 
+  /** After a rollback nothing cached about the schema can be trusted. */
+  forgetAll(): void {
+    this.knownColumns.clear();
+    this.statements.clear();
+  }
+
   private forget(table: string): void {
     this.knownColumns.delete(table);
     this.statements.clear();

@@ -1,12 +1,11 @@
 import { Option, type Command } from 'commander';
-import { SluiceError } from '../../core/errors.js';
-import { FORMATS, type Format } from '../../core/settings.js';
-import { convertFile, EXPORT_FORMATS, exportTable, type ExportFormat, type ExportResult } from '../../pipeline/export.js';
+import { convertFile, EXPORT_FORMATS, exportTable, FORMATS, SluiceError, type ExportFormat, type ExportResult, type Format } from '../../index.js';
+import { dbOf } from '../inspect-flags.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, reportError, say } from '../output.js';
 
 interface ExportFlags {
-  db: string;
+  db?: string;
   table?: string;
   input?: string;
   inputFormat?: Format;
@@ -25,7 +24,7 @@ export function registerExport(program: Command, setExit: (code: number) => void
   program
     .command('export')
     .description('write a table, or convert an input file, to JSON, CSV or NDJSON atomically')
-    .option('--db <path>', 'database file (or postgres:// URL)', './sluice.db')
+    .option('--db <path>', 'SQLite file or postgres:// URL (default $SLUICE_DB, else ./sluice.db)')
     .option('--table <name>', 'table to export')
     .option('--input <file>', 'convert this file (JSON array, NDJSON or CSV) instead of a table')
     .addOption(new Option('--input-format <format>', 'format of --input (default: from its extension)').choices(FORMATS.filter((f) => f !== 'auto')))
@@ -63,7 +62,7 @@ function runExport(flags: ExportFlags): Promise<ExportResult> {
     formulaGuard: flags.formulaGuard,
   };
   if (flags.input !== undefined) return convertFile({ ...common, input: flags.input, inputFormat: flags.inputFormat });
-  return exportTable({ ...common, db: flags.db, table: flags.table as string, withMeta: flags.withMeta === true });
+  return exportTable({ ...common, db: dbOf(flags), table: flags.table as string, withMeta: flags.withMeta === true });
 }
 
 function report(result: ExportResult, json: boolean): void {

@@ -31,9 +31,12 @@ export function coerce(value: unknown, type: FieldType, field: string): Coerced 
 
 function toNumber(value: unknown, field: string): Coerced {
   if (typeof value === 'number') return Number.isFinite(value) ? ok(value) : bad(field, 'a finite number', value);
-  if (typeof value === 'bigint') return ok(value);
+  if (typeof value === 'bigint') return bad(field, 'a number within ±2^53 (declare the field integer to keep it exact)', value);
   if (typeof value === 'string' && NUMBER_TEXT.test(value)) {
-    if (INTEGER_TEXT.test(value)) return toInteger(value, field);
+    // A number column holds doubles: an integer it cannot hold exactly is refused, not rounded.
+    if (INTEGER_TEXT.test(value) && !Number.isSafeInteger(Number(value))) {
+      return bad(field, `a number within ±2^53 (declare the field integer to keep ${value} exact)`, value);
+    }
     const number = Number(value);
     return Number.isFinite(number) ? ok(number) : bad(field, 'a finite number', value);
   }

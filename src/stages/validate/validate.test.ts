@@ -42,7 +42,7 @@ describe('validateRecord', () => {
 describe('coerce', () => {
   it('keeps integers beyond 2^53 exact', () => {
     expect(coerce('9007199254740993', 'integer', 'id')).toEqual({ ok: true, value: 9007199254740993n });
-    expect(coerce('9007199254740993', 'number', 'id')).toEqual({ ok: true, value: 9007199254740993n });
+    expect(coerce('9007199254740993', 'number', 'id').ok).toBe(false);
     expect(coerce('99999999999999999999999', 'integer', 'id').ok).toBe(false);
   });
 
