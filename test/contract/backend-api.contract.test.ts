@@ -36,7 +36,7 @@ async function newRun(tx: BackendTx): Promise<number> {
   return tx.ledger.createRun({ pipeline: 'p', status: 'running', startedAt: at, pid: process.pid, host: 'h', settings: '{}', watermarkBefore: null });
 }
 
-forEachBackend('contract: Backend interface', (db, kind) => {
+forEachBackend('contract: Backend interface', (db) => {
   it('a transaction commits all or nothing; a nested one rolls back alone', async () => {
     const t = db();
     await withBackend(t, async (backend) => {

@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import { isSluiceError } from '../../src/index.js';
 import { forEachBackend, run, tableRows, withBackend } from './backends.js';
 
-forEachBackend('contract: ledger', (db, kind) => {
+forEachBackend('contract: ledger', (db) => {
   it('watermark boundary: records equal to the watermark are admitted once, older ones skipped', async () => {
     const t = db();
     const file = path.join(t.dir, 'events.ndjson');
