@@ -1,3 +1,4 @@
+import { SluiceError } from '../core/errors.js';
 import type { Backend } from './backend.js';
 import { PostgresBackend } from './postgres/pg-backend.js';
 import { SqliteBackend } from './sqlite/sqlite-backend.js';
@@ -32,4 +33,20 @@ export async function openBackend(db: string, options: OpenBackendOptions = {}):
 /** A connection URL without its password, for messages. */
 export function redact(url: string): string {
   return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}
+
+/**
+ * `--schema-name NAME` as part of the `--db` URL (`?schema=NAME`), so every command and the
+ * stored run settings carry it in one place. SQLite has no schemas: naming one is an error.
+ */
+export function withSchema(db: string, schema: string | undefined): string {
+  if (schema === undefined) return db;
+  if (!isPostgresUrl(db)) {
+    throw new SluiceError('CONFIG_INVALID', `--schema-name ${schema} applies to PostgreSQL only; --db ${db} is a SQLite file`, {
+      hint: 'drop --schema-name, or pass a postgres:// URL as --db',
+    });
+  }
+  const url = new URL(db);
+  url.searchParams.set('schema', schema);
+  return url.toString();
 }

@@ -1,9 +1,11 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { withSchema } from '../index.js';
 import { reportError } from './output.js';
 
 /** The flags every inspection command takes. */
 export interface CommonFlags {
   db?: string;
+  schemaName?: string;
   pipeline?: string;
   json?: boolean;
 }
@@ -11,6 +13,7 @@ export interface CommonFlags {
 /** Adds --db, --pipeline (unless the command has no use for it) and --json. */
 export function commonFlags(command: Command, options: { pipeline?: string } = {}): Command {
   command.option('--db <path>', 'SQLite file or postgres:// URL (default $SLUICE_DB, else ./sluice.db)');
+  command.option('--schema-name <name>', 'PostgreSQL: schema of the targets and the ledger (default public)');
   if (options.pipeline !== undefined) command.option('--pipeline <name>', options.pipeline);
   return command.option('--json', 'print the result as JSON on stdout');
 }
@@ -20,7 +23,7 @@ export const ONE_PIPELINE = 'the pipeline (default: the only one in the ledger)'
 
 export function dbOf(flags: CommonFlags): string {
   const fromEnv = process.env.SLUICE_DB;
-  return flags.db ?? (fromEnv === undefined || fromEnv === '' ? './sluice.db' : fromEnv);
+  return withSchema(flags.db ?? (fromEnv === undefined || fromEnv === '' ? './sluice.db' : fromEnv), flags.schemaName);
 }
 
 /** A commander parser for ids and limits: whole numbers from 1. */

@@ -1,4 +1,5 @@
 import { dirname, isAbsolute, join } from 'node:path';
+import { withSchema } from '../backends/open-backend.js';
 import { SluiceError } from '../core/errors.js';
 import {
   DEFAULT_LIMITS,
@@ -17,6 +18,8 @@ import { readConfigFile } from './config-file.js';
 export interface RunOptions {
   config?: string;
   db?: string;
+  /** PostgreSQL: the schema of the targets and the ledger. */
+  schemaName?: string;
   pipeline?: string;
   table?: string;
   input?: string[] | string;
@@ -42,6 +45,7 @@ export interface RunOptions {
 
 const FILE_KEYS: Record<string, keyof RunOptions> = {
   db: 'db',
+  'schema-name': 'schemaName',
   pipeline: 'pipeline',
   table: 'table',
   input: 'input',
@@ -69,7 +73,7 @@ export function buildRunSettings(flags: RunOptions): RunSettings {
   const o: RunOptions = { ...file, ...definedOnly(flags) };
   const strategy = oneOf<Strategy>('--strategy', o.strategy ?? 'append', STRATEGIES);
   const settings: RunSettings = {
-    db: o.db ?? process.env.SLUICE_DB ?? './sluice.db',
+    db: withSchema(o.db ?? process.env.SLUICE_DB ?? './sluice.db', o.schemaName),
     pipeline: nonEmpty('--pipeline', o.pipeline ?? 'default'),
     table: nonEmpty('--table', o.table ?? 'records'),
     inputs: list(o.input),

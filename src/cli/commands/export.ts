@@ -6,6 +6,7 @@ import { printJson, reportError, say } from '../output.js';
 
 interface ExportFlags {
   db?: string;
+  schemaName?: string;
   table?: string;
   input?: string;
   inputFormat?: Format;
@@ -25,6 +26,7 @@ export function registerExport(program: Command, setExit: (code: number) => void
     .command('export')
     .description('write a table, or convert an input file, to JSON, CSV or NDJSON atomically')
     .option('--db <path>', 'SQLite file or postgres:// URL (default $SLUICE_DB, else ./sluice.db)')
+    .option('--schema-name <name>', 'PostgreSQL: schema of the table (default public)')
     .option('--table <name>', 'table to export')
     .option('--input <file>', 'convert this file (JSON array, NDJSON or CSV) instead of a table')
     .addOption(new Option('--input-format <format>', 'format of --input (default: from its extension)').choices(FORMATS.filter((f) => f !== 'auto')))

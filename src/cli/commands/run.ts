@@ -14,6 +14,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .description('load input files into a table, exactly once')
     .option('--config <file>', 'read settings from a YAML file (flags override it)')
     .option('--db <path>', 'SQLite file (default ./sluice.db; :memory: allowed)')
+    .option('--schema-name <name>', 'PostgreSQL: schema of the targets and the ledger (default public)')
     .option('--pipeline <name>', 'pipeline name: watermark and file ledger are per pipeline (default "default")')
     .option('--table <name>', 'target table (default "records")')
     .option('--input <file>', 'input file (repeatable)', collect)
