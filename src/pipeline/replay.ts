@@ -4,11 +4,11 @@ import { openBackend } from '../backends/open-backend.js';
 import { isMetaColumn } from '../backends/sql.js';
 import { SluiceError } from '../core/errors.js';
 import { toFields } from '../core/record.js';
-import type { RunSettings, Strategy } from '../core/settings.js';
+import type { FieldType, RunSettings, Strategy } from '../core/settings.js';
 import type { DeadLetterRow, RunRow } from '../ledger/ledger.js';
 import type { DecodedRecord } from '../stages/decode/index.js';
 import { Batch } from './batch.js';
-import { ColumnSet } from './columns.js';
+import { ColumnSet, inheritColumnTypes } from './columns.js';
 import { commitBatch, type CommitContext } from './commit-batch.js';
 import { onePipeline } from './inspect-common.js';
 import { acquirePipelineLock } from './lock.js';
@@ -102,6 +102,7 @@ function replaySettings(last: RunRow): RunSettings {
 async function replayFlow(backend: Backend, settings: RunSettings): Promise<RecordFlow> {
   const rules = await prepareRules(settings, () => {});
   const existing = (await backend.tableColumns(settings.table)).filter((c) => !isMetaColumn(c.name));
+  inheritColumnTypes(rules.rules.types as Record<string, FieldType>, existing);
   const columns = new ColumnSet(rules.rules.types, existing);
   if (settings.strategy !== 'append' && rules.key !== null) columns.include(rules.key);
   return { ...rules, startWatermark: null, rowHash: rules.cursor !== null && (settings.strategy === 'append' || rules.key === null), columns };

@@ -1,4 +1,4 @@
-import { cpSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, ROOT, rows, sluice, tempDir } from '../support/cli.js';
@@ -82,4 +82,24 @@ describe('examples/etl-runner', () => {
       }
     });
   }
+});
+
+describe('examples/exporter', () => {
+  it('converts the four employees atomically, with the seed\'s success line', () => {
+    const out = path.join(tempDir(), 'exported.json');
+    const r = sluice(['export', '--input', path.join(ROOT, 'examples/exporter/employees.json'), '--output', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.trim()).toBe(`Exported 4 records to ${out} (atomic write)`);
+    const written = JSON.parse(readFileSync(out, 'utf8')) as unknown[];
+    expect(written).toEqual(JSON.parse(readFileSync(path.join(ROOT, 'examples/exporter/employees.json'), 'utf8')));
+  });
+});
+
+describe('after a run', () => {
+  it('the write-ahead log is folded back: no -wal file grows between runs', () => {
+    const dir = example('capstone');
+    expect(sluice(['run', '--config', path.join(dir, 'sluice.yaml')]).code).toBe(0);
+    const wal = path.join(dir, 'capstone.db-wal');
+    expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
+  });
 });

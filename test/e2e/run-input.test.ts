@@ -192,3 +192,18 @@ describe('sluice run: watermark and dry run', () => {
     expect(json(sluice(['run', '--db', ':memory:', '--source-dir', src, '--json']))).toMatchObject({ loaded: 2, target_rows: 2 });
   });
 });
+
+describe('sluice run: a typed column of an existing table', () => {
+  it('types its field in later runs too: a value that does not fit is a dead letter', () => {
+    const { db, src } = drop({ 'a.csv': 'id,amount\n1,10.5\n' });
+    expect(sluice(['run', '--db', db, '--source-dir', src, '--type', 'amount=number']).code).toBe(0);
+    writeFileSync(path.join(src, 'b.csv'), 'id,amount\n2,7\n3,lots\n');
+    const s = json(sluice(['run', '--db', db, '--source-dir', src, '--json']));
+    expect(s).toMatchObject({ loaded: 1, rejected: 1 });
+    expect(rows(db, 'SELECT id, amount, typeof(amount) AS t FROM records ORDER BY rowid')).toEqual([
+      { id: '1', amount: 10.5, t: 'real' },
+      { id: '2', amount: 7, t: 'real' },
+    ]);
+    expect(rows(db, 'SELECT reason, field FROM _sluice_dead_letters')).toEqual([{ reason: 'invalid_type', field: 'amount' }]);
+  });
+});
