@@ -41,6 +41,7 @@ export interface RunOptions {
   simulateCrash?: string | number;
   restart?: boolean;
   output?: string;
+  workers?: string | number;
 }
 
 const FILE_KEYS: Record<string, keyof RunOptions> = {
@@ -65,6 +66,7 @@ const FILE_KEYS: Record<string, keyof RunOptions> = {
   normalize: 'normalize',
   'max-record-bytes': 'maxRecordBytes',
   output: 'output',
+  workers: 'workers',
 };
 
 /** Flags override the config file, which overrides the defaults. The result is frozen. */
@@ -95,6 +97,7 @@ export function buildRunSettings(flags: RunOptions): RunSettings {
     simulateCrash: o.simulateCrash === undefined ? null : positiveInteger('--simulate-crash', o.simulateCrash),
     restart: o.restart ?? false,
     output: o.output ?? null,
+    workers: o.workers === undefined ? null : positiveInteger('--workers', o.workers),
   };
   checkInputs(settings);
   checkStrategy(settings);
@@ -197,6 +200,11 @@ function checkStrategy(s: RunSettings): void {
   if (s.strategy === 'upsert-newer' && s.cursor === null) {
     throw new SluiceError('CONFIG_INVALID', '--strategy upsert-newer needs --cursor FIELD (the field whose larger value is newer)', {
       hint: 'for example: --cursor updated_at',
+    });
+  }
+  if (s.workers !== null && (s.db === ':memory:' || s.db === '')) {
+    throw new SluiceError('CONFIG_INVALID', `--workers ${s.workers} needs a database the worker processes can share; --db is ${s.db === '' ? 'empty' : ':memory:'}`, {
+      hint: 'pass a SQLite file or a postgres:// URL as --db',
     });
   }
   if (s.table.startsWith('_sluice_')) {

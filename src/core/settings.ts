@@ -51,4 +51,9 @@ export interface RunSettings {
   restart: boolean;
   /** Export the target table here after a successful run. */
   output: string | null;
+  /**
+   * Load with this many worker processes sharing the run's files (`--workers N`); the same
+   * command on other machines against one PostgreSQL database joins the run. Null: one process.
+   */
+  workers: number | null;
 }

@@ -125,6 +125,30 @@ export interface LockHolder {
   heartbeatAt: string;
 }
 
+/** A process taking part in a parallel run: the owner of a file claim (see `Ledger.claimFile`). */
+export interface ClaimHolder {
+  pid: number;
+  host: string;
+  since: string;
+  heartbeatAt: string;
+}
+
+export interface ClaimOptions {
+  /** Whether a claim's holder is dead (SQLite; PostgreSQL knows by itself: its session ended). */
+  isStale: (holder: ClaimHolder) => boolean;
+  /**
+   * --on-file-error fail: once a file of the run failed, no new file is started; files already
+   * started (status `loading`) are still claimed, so a dead worker's half-loaded file completes.
+   */
+  stopAfterFailure: boolean;
+}
+
+/** A run's row and its files, read under the run's lock (finishing a parallel run). */
+export interface LockedRun {
+  run: RunRow;
+  files: RunFileRow[];
+}
+
 export interface CheckpointInput {
   ordinal: number;
   position: number;
@@ -159,6 +183,32 @@ export interface Ledger {
   acquireLock(holder: LockHolder, isStale: (holder: LockHolder) => boolean): Promise<LockHolder | null>;
   heartbeat(pipeline: string, pid: number, runId: number | null): Promise<void>;
   releaseLock(pipeline: string, pid: number): Promise<void>;
+
+  // Parallel workers (`sluice run --workers N`): the lock shared by the workers of one run, and
+  // the files of the run claimed one at a time.
+
+  /**
+   * Opens the lock this process took with `acquireLock` to the other workers of run `runId`;
+   * this process becomes one of them. A plain run's lock can never be joined.
+   */
+  shareLock(holder: LockHolder & { runId: number }): Promise<void>;
+  /**
+   * Joins the shared lock of run `holder.runId` as one more worker. Returns the holder when the
+   * lock is not shared by a live worker of that run (a plain run, another run, nobody alive).
+   */
+  joinLock(holder: LockHolder & { runId: number }, isStale: (holder: LockHolder) => boolean): Promise<LockHolder | null>;
+  /** Leaves the shared lock; the last worker to leave releases it. */
+  leaveLock(holder: LockHolder & { runId: number }, isStale: (holder: LockHolder) => boolean): Promise<void>;
+  /**
+   * Claims the first file (by ordinal) of a running run that is not done and that no live worker
+   * owns, marks it `loading`, and returns it as it stands (a taken-over file resumes from its
+   * checkpoint). Null when there is none, or when the run is finished.
+   */
+  claimFile(runId: number, claimer: ClaimHolder, options: ClaimOptions): Promise<RunFileRow | null>;
+  /** Gives a claimed file up (done, or stopped at a checkpoint: another worker may resume it). */
+  releaseFile(runId: number, ordinal: number, claimer: ClaimHolder): Promise<void>;
+  /** Keeps this process's claims visibly alive for workers on other hosts (SQLite). */
+  heartbeatClaims(runId: number, claimer: ClaimHolder): Promise<void>;
 }
 
 /** Ledger writes that belong to a batch's transaction. */
@@ -168,6 +218,7 @@ export interface LedgerTx {
   reopenRun(runId: number, pid: number, host: string): Promise<void>;
   addRunFiles(runId: number, files: readonly { ordinal: number; path: string; size: number }[]): Promise<void>;
   fileId(path: string): Promise<number>;
+  /** Adds to the counters; `maxCursor` replaces the stored one only when larger (workers commit in any order). */
   addCounters(runId: number, delta: Partial<RunCounters>, maxCursor: CursorValue | null): Promise<void>;
   setCheckpoint(runId: number, checkpoint: CheckpointInput): Promise<void>;
   /** Marks a file unchanged or failed without moving its checkpoint. */
@@ -179,4 +230,10 @@ export interface LedgerTx {
   markReplayed(ids: readonly number[], runId: number): Promise<void>;
   finishRun(runId: number, status: RunStatus, watermarkAfter: string | null, error: string | null): Promise<void>;
   setWatermark(row: Omit<WatermarkRow, 'updatedAt'>): Promise<void>;
+  /**
+   * Locks the run's row until the transaction ends and reads it with its files. Every batch
+   * commit updates that row, so under the lock the files' states are final: the one place a
+   * parallel run checks that all its files are done and completes the run, exactly once.
+   */
+  lockRun(runId: number): Promise<LockedRun | null>;
 }

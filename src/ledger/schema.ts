@@ -126,6 +126,20 @@ export const LEDGER_TABLES: readonly TableDef[] = [
     indexes: [['pipeline', 'run_id']],
   },
   {
+    // Parallel workers on SQLite: who owns which file of a run (ordinal >= 0), and who takes
+    // part in a run whose lock is shared (ordinal = -pid). PostgreSQL uses advisory locks instead.
+    name: '_sluice_claims',
+    columns: [
+      ['run_id', 'int', 'NOT NULL'],
+      ['ordinal', 'int', 'NOT NULL'],
+      ['pid', 'int', 'NOT NULL'],
+      ['host', 'text', 'NOT NULL'],
+      ['since', 'text', 'NOT NULL'],
+      ['heartbeat_at', 'text', 'NOT NULL'],
+    ],
+    primaryKey: ['run_id', 'ordinal'],
+  },
+  {
     name: '_sluice_locks',
     columns: [
       ['pipeline', 'text', 'PRIMARY KEY'],

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Backend } from '../backends/backend.js';
+import type { Backend, BackendTx } from '../backends/backend.js';
 import { redact } from '../backends/open-backend.js';
 import { SluiceError } from '../core/errors.js';
 import type { RunSettings } from '../core/settings.js';
@@ -37,8 +37,7 @@ export async function startOrResume(backend: Backend, settings: RunSettings, pre
       startedAt: new Date().toISOString(),
       pid: process.pid,
       host: hostname(),
-      // Never store a connection password in the ledger.
-      settings: JSON.stringify({ ...settings, db: redact(settings.db) }),
+      settings: storedSettings(settings),
       watermarkBefore: stored?.value ?? null,
     });
     await tx.ledger.addRunFiles(id, prepared.files.map((file, ordinal) => ({ ordinal, path: file.path, size: file.size })));
@@ -49,7 +48,20 @@ export async function startOrResume(backend: Backend, settings: RunSettings, pre
   return { run: (await backend.ledger.getRun(runId)) as RunRow, resumed: false, startWatermark };
 }
 
+/** The settings a run stores: never a connection password; `workers` only when set. */
+function storedSettings(settings: RunSettings): string {
+  const { workers, ...rest } = settings;
+  return JSON.stringify({ ...rest, db: redact(settings.db), ...(workers === null ? {} : { workers }) });
+}
+
 async function resume(backend: Backend, settings: RunSettings, prepared: PreparedRun, run: RunRow, warn: (m: string) => void): Promise<RunStart> {
+  checkSameSettings(settings, run);
+  await warnAddedFiles(backend, prepared, run, warn);
+  await backend.transaction(async (tx) => tx.ledger.reopenRun(run.id, process.pid, hostname()));
+  return { run: (await backend.ledger.getRun(run.id)) as RunRow, resumed: true, startWatermark: runWatermark(run, prepared.cursor) };
+}
+
+function checkSameSettings(settings: RunSettings, run: RunRow): void {
   const before = JSON.parse(run.settings) as Partial<RunSettings>;
   for (const name of RESUME_KEYS) {
     if (JSON.stringify(before[name] ?? null) !== JSON.stringify(settings[name] ?? null)) {
@@ -58,13 +70,29 @@ async function resume(backend: Backend, settings: RunSettings, prepared: Prepare
       });
     }
   }
+}
+
+async function warnAddedFiles(backend: Backend, prepared: PreparedRun, run: RunRow, warn: (m: string) => void): Promise<void> {
   const files = await backend.ledger.runFiles(run.id);
   const known = new Set(files.map((f) => f.path));
   const added = prepared.files.filter((f) => !known.has(f.path)).length;
   if (added > 0) warn(`${added} file(s) appeared since run ${run.id} started; the next run will load them`);
-  await backend.transaction(async (tx) => tx.ledger.reopenRun(run.id, process.pid, hostname()));
-  const startWatermark = run.watermarkBefore === null || prepared.cursor === null ? null : parseCursor(run.watermarkBefore, prepared.cursor.type);
-  return { run: (await backend.ledger.getRun(run.id)) as RunRow, resumed: true, startWatermark };
+}
+
+/** A run filters with the watermark it started with, whoever resumes or joins it. */
+function runWatermark(run: RunRow, cursor: CursorSpec | null): CursorValue | null {
+  return run.watermarkBefore === null || cursor === null ? null : parseCursor(run.watermarkBefore, cursor.type);
+}
+
+/**
+ * Parallel workers: one more process joins a run that is under way (or that stopped, which it
+ * then reopens). It must load with the same settings; the run keeps its starting watermark.
+ */
+export async function joinRun(backend: Backend, settings: RunSettings, prepared: PreparedRun, run: RunRow, warn: (m: string) => void): Promise<RunStart> {
+  checkSameSettings(settings, run);
+  if (prepared.files.length > 0) await warnAddedFiles(backend, prepared, run, warn);
+  if (run.status === 'interrupted') await backend.transaction(async (tx) => tx.ledger.reopenRun(run.id, process.pid, hostname()));
+  return { run: (await backend.ledger.getRun(run.id)) as RunRow, resumed: true, startWatermark: runWatermark(run, prepared.cursor) };
 }
 
 /** Validates the stored watermark: a corrupt one stops the run with the command that repairs it. */
@@ -101,29 +129,42 @@ export interface RunEnd {
  * fixed re-delivery must still be able to load.
  */
 export async function finishRun(backend: Backend, settings: RunSettings, commit: CommitContext, end: RunEnd): Promise<RunSummary> {
-  const failed = end.reports.some((r) => r.status === 'failed');
-  const stopped = failed && settings.onFileError === 'fail';
-  const start = end.start.startWatermark;
-  const max = commit.maxCursor;
-  const advance = !failed && max !== null && (start === null || compareSortable(max.sortable, start.sortable) > 0);
-  await backend.transaction(async (tx) => {
-    if (settings.strategy === 'replace') {
-      if (end.swap && !stopped) {
-        await tx.ensureTarget(targetSpec(commit));
-        await tx.swapTable(commit.table, settings.table);
-      } else {
-        await tx.dropTable(commit.table);
-      }
-    }
-    if (advance && max !== null && commit.cursorField !== null) {
-      await tx.ledger.setWatermark({ pipeline: settings.pipeline, cursor: commit.cursorField, type: typeOf(max), value: max.value, runId: commit.runId });
-    }
-    const watermarkAfter = advance && max !== null ? max.value : end.start.run.watermarkBefore;
-    const error = stopped ? `stopped at a file error (--on-file-error fail): ${end.reports.find((r) => r.status === 'failed')?.error ?? ''}` : null;
-    await tx.ledger.finishRun(commit.runId, stopped ? 'failed' : 'succeeded', watermarkAfter, error);
-  });
+  const failed = end.reports.find((r) => r.status === 'failed');
+  const completion: RunCompletion = { start: end.start, failure: failed === undefined ? null : (failed.error ?? ''), swap: end.swap ?? false };
+  await backend.transaction(async (tx) => completeRun(tx, settings, commit, completion));
   const run = (await backend.ledger.getRun(commit.runId)) as RunRow;
   return summarize(backend, settings, run, end);
+}
+
+export interface RunCompletion {
+  start: RunStart;
+  /** The first failed file's error ('' when it has none), or null when no file failed. */
+  failure: string | null;
+  /** replace: swap the shadow table in (something was read). */
+  swap: boolean;
+}
+
+/** The transaction part of finishRun: the replace swap, the watermark and the run's status. */
+export async function completeRun(tx: BackendTx, settings: RunSettings, commit: CommitContext, completion: RunCompletion): Promise<void> {
+  const failed = completion.failure !== null;
+  const stopped = failed && settings.onFileError === 'fail';
+  const start = completion.start.startWatermark;
+  const max = commit.maxCursor;
+  const advance = !failed && max !== null && (start === null || compareSortable(max.sortable, start.sortable) > 0);
+  if (settings.strategy === 'replace') {
+    if (completion.swap && !stopped) {
+      await tx.ensureTarget(targetSpec(commit));
+      await tx.swapTable(commit.table, settings.table);
+    } else {
+      await tx.dropTable(commit.table);
+    }
+  }
+  if (advance && max !== null && commit.cursorField !== null) {
+    await tx.ledger.setWatermark({ pipeline: settings.pipeline, cursor: commit.cursorField, type: typeOf(max), value: max.value, runId: commit.runId });
+  }
+  const watermarkAfter = advance && max !== null ? max.value : completion.start.run.watermarkBefore;
+  const error = stopped ? `stopped at a file error (--on-file-error fail): ${completion.failure ?? ''}` : null;
+  await tx.ledger.finishRun(commit.runId, stopped ? 'failed' : 'succeeded', watermarkAfter, error);
 }
 
 function typeOf(value: CursorValue): string {

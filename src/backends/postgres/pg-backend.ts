@@ -30,6 +30,7 @@ const LEDGER_TX_METHODS: Record<keyof LedgerTx, true> = {
   markReplayed: true,
   finishRun: true,
   setWatermark: true,
+  lockRun: true,
 };
 
 type Op = <R>(work: () => Promise<R>) => Promise<R>;

@@ -5,12 +5,14 @@ import {
   type CursorValue,
   type DeadLetterInput,
   type LedgerTx,
+  type LockedRun,
   type RunCounters,
   type RunFileRow,
   type RunRow,
   type RunStatus,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
+import { toRun, toRunFile, type Row } from './ledger-rows.js';
 import type { PgSession } from './session.js';
 import { copyChunks, ledgerText } from './values.js';
 
@@ -72,7 +74,16 @@ export class PgLedgerTx implements LedgerTx {
     const sets = COUNTER_NAMES.filter((name) => (delta[name] ?? 0) !== 0).map((name) => `${name} = ${name} + $${params.push(delta[name])}`);
     sets.push(`heartbeat_at = $${params.push(now())}`);
     if (maxCursor !== null) {
-      sets.push(`max_cursor = $${params.push(maxCursor.value)}`, `max_cursor_sortable = $${params.push(JSON.stringify(maxCursor.sortable))}`);
+      // Kept only when larger: parallel workers commit their batches in any order. Numbers
+      // compare as numbers, timestamps (canonical UTC text) byte by byte.
+      const sortable = `$${params.push(JSON.stringify(maxCursor.sortable))}::text`;
+      const larger =
+        typeof maxCursor.sortable === 'number'
+          ? `${sortable}::numeric > max_cursor_sortable::numeric`
+          : `(${sortable}::jsonb #>> '{}') COLLATE "C" > (max_cursor_sortable::jsonb #>> '{}') COLLATE "C"`;
+      const when = `max_cursor_sortable IS NULL OR ${larger}`;
+      sets.push(`max_cursor = CASE WHEN ${when} THEN $${params.push(maxCursor.value)} ELSE max_cursor END`);
+      sets.push(`max_cursor_sortable = CASE WHEN ${when} THEN ${sortable} ELSE max_cursor_sortable END`);
     }
     await this.session.query(`UPDATE _sluice_runs SET ${sets.join(', ')} WHERE id = $${params.push(runId)}`, params);
   }
@@ -116,6 +127,13 @@ export class PgLedgerTx implements LedgerTx {
   async finishRun(runId: number, status: RunStatus, watermarkAfter: string | null, error: string | null): Promise<void> {
     const sql = 'UPDATE _sluice_runs SET status = $1, finished_at = $2, watermark_after = $3, error = $4 WHERE id = $5';
     await this.session.query(sql, [status, now(), watermarkAfter, ledgerText(error), runId]);
+  }
+
+  async lockRun(runId: number): Promise<LockedRun | null> {
+    const [row] = (await this.session.query<Row>('SELECT * FROM _sluice_runs WHERE id = $1 FOR UPDATE', [runId])).rows;
+    if (row === undefined) return null;
+    const files = (await this.session.query<Row>('SELECT * FROM _sluice_checkpoints WHERE run_id = $1 ORDER BY ordinal', [runId])).rows;
+    return { run: toRun(row), files: files.map(toRunFile) };
   }
 
   async setWatermark(row: Omit<WatermarkRow, 'updatedAt'>): Promise<void> {

@@ -1,4 +1,5 @@
-import type { DeadLetterRow, Ledger, LineageCount, LockHolder, RunFileRow, RunRow, RunStatus, WatermarkRow } from '../../ledger/ledger.js';
+import { SluiceError } from '../../core/errors.js';
+import type { ClaimHolder, ClaimOptions, DeadLetterRow, Ledger, LineageCount, LockHolder, RunFileRow, RunRow, RunStatus, WatermarkRow } from '../../ledger/ledger.js';
 import { lockKey } from './identifiers.js';
 import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from './ledger-rows.js';
 import type { PgSession } from './session.js';
@@ -7,6 +8,18 @@ import type { PgSession } from './session.js';
 export type Standalone = <T>(work: () => Promise<T>) => Promise<T>;
 
 const now = (): string => new Date().toISOString();
+
+/** The process of a pipeline's newest run, as the holder a worker of another run is refused by. */
+export function runHolder(pipeline: string, run: Row | undefined): LockHolder {
+  if (run === undefined) return { pipeline, runId: null, pid: 0, host: 'no run', since: now(), heartbeatAt: now() };
+  const since = String(run.started_at);
+  return { pipeline, runId: Number(run.id), pid: Number(run.pid), host: String(run.host), since, heartbeatAt: String(run.heartbeat_at ?? since) };
+}
+
+/** The advisory-lock key of one file of a run: held by the worker that owns the file. */
+function fileKey(schema: string, runId: number, ordinal: number): bigint {
+  return lockKey(schema, `\u0000file\u0000${runId}\u0000${ordinal}`);
+}
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The ledger on PostgreSQL: the same tables and semantics as SQLite's. Reads and the lock. */
@@ -116,4 +129,94 @@ export class PgLedger implements Ledger {
     }
     await this.session.unlock(key);
   }
+
+  // Parallel workers. The pipeline's advisory lock is taken in shared mode by every worker of the
+  // run (a plain run takes it exclusively, so the two exclude each other), and each file a worker
+  // owns is one more advisory lock: a dead worker's session ends, and its claims with it.
+
+  async shareLock(holder: LockHolder & { runId: number }): Promise<void> {
+    const key = lockKey(this.session.target.schema, holder.pipeline);
+    await this.standalone(async () => {
+      // This session holds the lock exclusively, so the shared one is granted at once.
+      if (!(await this.session.lockShared(key))) throw new SluiceError('BACKEND_LOCKED', `could not share the lock of pipeline ${holder.pipeline}`);
+      await this.session.unlock(key);
+      await this.session.query('UPDATE _sluice_locks SET run_id = $1 WHERE pipeline = $2 AND pid = $3 AND host = $4', [holder.runId, holder.pipeline, holder.pid, holder.host]);
+    });
+  }
+
+  async joinLock(holder: LockHolder & { runId: number }): Promise<LockHolder | null> {
+    const key = lockKey(this.session.target.schema, holder.pipeline);
+    return this.standalone(async () => {
+      if (!(await this.session.lockShared(key))) return this.holderOf(holder.pipeline, key);
+      // Under the shared lock no run can be created: the run joined must be the pipeline's current one.
+      const [run] = (await this.session.query<Row>('SELECT * FROM _sluice_runs WHERE pipeline = $1 ORDER BY id DESC LIMIT 1', [holder.pipeline])).rows;
+      if (run === undefined || Number(run.id) !== holder.runId || (run.status !== 'running' && run.status !== 'interrupted')) {
+        await this.session.unlockShared(key);
+        return runHolder(holder.pipeline, run);
+      }
+      const sql = `INSERT INTO _sluice_locks (pipeline, run_id, pid, host, since, heartbeat_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (pipeline) DO NOTHING`;
+      await this.session.query(sql, [holder.pipeline, holder.runId, holder.pid, holder.host, holder.since, holder.heartbeatAt]);
+      return null;
+    });
+  }
+
+  /** Never throws, like releaseLock. The server frees the lock once no worker holds it. */
+  async leaveLock(holder: LockHolder & { runId: number }): Promise<void> {
+    const key = lockKey(this.session.target.schema, holder.pipeline);
+    if (!this.session.isLost) {
+      await this.session.query('DELETE FROM _sluice_locks WHERE pipeline = $1 AND pid = $2 AND host = $3', [holder.pipeline, holder.pid, holder.host]).catch(() => undefined);
+    }
+    await this.session.unlockShared(key);
+  }
+
+  /**
+   * One short transaction: the run's row FOR SHARE (so the claim sees every committed batch and
+   * a finishing worker sees the claim), then the files in order, each row FOR UPDATE SKIP LOCKED,
+   * until one whose advisory lock is free. That lock, not the row, is the claim: it outlives the
+   * transaction and ends with the session.
+   */
+  async claimFile(runId: number, _claimer: ClaimHolder, options: ClaimOptions): Promise<RunFileRow | null> {
+    return this.standalone(async () => {
+      let taken: bigint | null = null;
+      await this.session.query('BEGIN');
+      try {
+        const file = await this.claimNext(runId, options, (key) => (taken = key));
+        await this.session.query('COMMIT');
+        return file;
+      } catch (error) {
+        if (!this.session.isLost) await this.session.query('ROLLBACK').catch(() => undefined);
+        if (taken !== null) await this.session.unlock(taken);
+        throw error;
+      }
+    });
+  }
+
+  private async claimNext(runId: number, options: ClaimOptions, took: (key: bigint) => void): Promise<RunFileRow | null> {
+    const [run] = (await this.session.query<Row>('SELECT status FROM _sluice_runs WHERE id = $1 FOR SHARE', [runId])).rows;
+    if (run === undefined || run.status === 'succeeded' || run.status === 'failed') return null;
+    const failed = options.stopAfterFailure && (await this.session.query("SELECT 1 FROM _sluice_checkpoints WHERE run_id = $1 AND status = 'failed' LIMIT 1", [runId])).rows.length > 0;
+    const statuses = failed ? ['loading'] : ['pending', 'loading'];
+    const sql = `SELECT * FROM _sluice_checkpoints WHERE run_id = $1 AND status = ANY($2::text[]) AND ordinal > $3
+      ORDER BY ordinal LIMIT 1 FOR UPDATE SKIP LOCKED`;
+    for (let after = -1; ; ) {
+      const [row] = (await this.session.query<Row>(sql, [runId, statuses, after])).rows;
+      if (row === undefined) return null;
+      const key = fileKey(this.session.target.schema, runId, Number(row.ordinal));
+      // A file this session already works on is not handed to it a second time.
+      if (!this.session.holds(key) && (await this.session.lock(key))) {
+        took(key);
+        const mark = "UPDATE _sluice_checkpoints SET status = 'loading', updated_at = $1 WHERE run_id = $2 AND ordinal = $3 AND status = 'pending'";
+        await this.session.query(mark, [now(), runId, row.ordinal]);
+        return toRunFile({ ...row, status: 'loading' });
+      }
+      after = Number(row.ordinal);
+    }
+  }
+
+  async releaseFile(runId: number, ordinal: number): Promise<void> {
+    await this.session.unlock(fileKey(this.session.target.schema, runId, ordinal));
+  }
+
+  /** Nothing to do: a claim lives exactly as long as its session. */
+  async heartbeatClaims(): Promise<void> {}
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SluiceError } from '../../core/errors.js';
 import type { ColumnSpec, ExistingRow, TargetRow, TargetSpec, WriteMode } from '../backend.js';
 import { META, isMetaColumn, quoteIdent } from '../sql.js';
-import { assignColumn, checkTableName, indexName, isTruncated, physicalName } from './identifiers.js';
+import { assignColumn, checkTableName, indexName, isTruncated, lockKey, physicalName } from './identifiers.js';
 import type { PgSession } from './session.js';
 import { ROWID, nameComment, readTableInfo, type TableInfo } from './table-info.js';
 import { upsertSql, writeColumns, type WriteColumn } from './upsert.js';
@@ -68,8 +68,23 @@ export class PgTarget {
     return Number(result.rows[0]?.n ?? 0);
   }
 
+  /**
+   * Parallel workers write one table from several sessions. Each batch first takes a
+   * transaction-level lock on the table, so schema changes never race (two CREATE TABLE IF NOT
+   * EXISTS collide in the catalog; ADD COLUMN of a column another worker just added fails), the
+   * merge plans against the rows it will write over, and two batches never deadlock on each
+   * other's keys. One writer alone pays one round trip per call.
+   */
+  private async serialize(table: string): Promise<void> {
+    const key = lockKey(this.session.target.schema, `\u0000table\u0000${physicalName(table)}`);
+    await this.session.query('SELECT pg_advisory_xact_lock($1::bigint)', [key.toString()]);
+  }
+
   async ensureTarget(spec: TargetSpec): Promise<string[]> {
     checkTableName(spec.table);
+    await this.serialize(spec.table);
+    // Under the lock, read afresh: another worker may have created or altered the table.
+    this.tables.delete(spec.table);
     let info = await this.info(spec.table);
     const created = info === null;
     if (info === null) {
@@ -131,6 +146,7 @@ export class PgTarget {
   /** The stored state of these keys. Keys go as text and are cast to the key column's type. */
   async lookupExisting(table: string, keyColumn: string, keys: readonly unknown[]): Promise<ExistingRow[]> {
     if (keys.length === 0) return [];
+    await this.serialize(table);
     const info = await this.info(table);
     const key = info?.byPhysical.get(physicalName(keyColumn));
     if (info === null || key === undefined) return [];
@@ -144,6 +160,7 @@ export class PgTarget {
 
   async lookupHashes(table: string, hashes: readonly string[], currentRunId: number): Promise<Set<string>> {
     if (hashes.length === 0) return new Set();
+    await this.serialize(table);
     const sql = `SELECT ${META.hash} AS h FROM ${quoteIdent(table)} WHERE ${META.hash} = ANY($1::text[]) AND ${META.runId} <> $2`;
     const result = await this.session.query<{ h: string }>(sql, [hashes, currentRunId]);
     return new Set(result.rows.map((row) => row.h));
@@ -151,6 +168,7 @@ export class PgTarget {
 
   async writeRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): Promise<void> {
     if (rows.length === 0) return;
+    await this.serialize(table);
     const columns = writeColumns(spec);
     const chunks = copyChunks(rows, (row) => columns.map((c) => c.value(row, runId)));
     if (mode === 'insert' || spec.key === null) {

@@ -16,6 +16,8 @@ import { testHook } from './test-hooks.js';
 export class PgSession {
   private lost = false;
   private readonly locks = new Set<bigint>();
+  /** Shared advisory locks (the pipeline lock of a parallel run's workers). */
+  private readonly sharedLocks = new Set<bigint>();
   /** Whether the server can say if a transaction committed (pg_xact_status, PostgreSQL 13+). */
   xactStatus = false;
   /** The server process serving this session (pg_terminate_backend in tests aims here). */
@@ -121,8 +123,9 @@ export class PgSession {
     this.lost = false;
     this.generation += 1;
     await this.describe();
-    for (const key of this.locks) {
-      if (!(await this.tryLock(key))) {
+    const held = [...[...this.locks].map((key) => ({ key, shared: false })), ...[...this.sharedLocks].map((key) => ({ key, shared: true }))];
+    for (const { key, shared } of held) {
+      if (!(await (shared ? this.tryLockShared(key) : this.tryLock(key)))) {
         this.lost = true;
         throw new SluiceError('BACKEND_LOCKED', `lost the connection to ${this.location} and, with it, the pipeline lock: another process holds it now`, {
           hint: 'let that process finish; the work committed before the connection dropped stays committed',
@@ -147,6 +150,24 @@ export class PgSession {
   async unlock(key: bigint): Promise<void> {
     if (!this.locks.delete(key) || this.lost) return;
     await this.query('SELECT pg_advisory_unlock($1::bigint)', [key.toString()]).catch(() => {});
+  }
+
+  /** Session advisory lock in shared mode: many sessions hold it together, none exclusively. */
+  async lockShared(key: bigint): Promise<boolean> {
+    if (this.sharedLocks.has(key)) return true;
+    if (!(await this.tryLockShared(key))) return false;
+    this.sharedLocks.add(key);
+    return true;
+  }
+
+  private async tryLockShared(key: bigint): Promise<boolean> {
+    const result = await this.query<{ got: boolean }>('SELECT pg_try_advisory_lock_shared($1::bigint) AS got', [key.toString()]);
+    return result.rows[0]?.got === true;
+  }
+
+  async unlockShared(key: bigint): Promise<void> {
+    if (!this.sharedLocks.delete(key) || this.lost) return;
+    await this.query('SELECT pg_advisory_unlock_shared($1::bigint)', [key.toString()]).catch(() => {});
   }
 
   holds(key: bigint): boolean {

@@ -29,7 +29,7 @@ export function writeColumns(spec: TargetSpec): WriteColumn[] {
 const GUARDS: Record<Exclude<WriteMode, 'insert'>, string> = {
   'first-wins': `EXCLUDED.${META.runId} = x.${META.runId} AND EXCLUDED.${META.seq} < x.${META.seq}`,
   'last-wins': `EXCLUDED.${META.runId} > x.${META.runId} OR (EXCLUDED.${META.runId} = x.${META.runId} AND EXCLUDED.${META.seq} >= x.${META.seq})`,
-  'newer-wins': `x.${META.cursor} IS NULL OR EXCLUDED.${META.cursor} > x.${META.cursor}`,
+  'newer-wins': `x.${META.cursor} IS NULL OR EXCLUDED.${META.cursor} > x.${META.cursor} OR (EXCLUDED.${META.cursor} = x.${META.cursor} AND EXCLUDED.${META.runId} = x.${META.runId} AND EXCLUDED.${META.seq} < x.${META.seq})`,
 };
 
 /**

@@ -3,12 +3,15 @@ import type { LineageEntry } from '../../backends/backend.js';
 import {
   COUNTER_NAMES,
   type CheckpointInput,
+  type ClaimHolder,
+  type ClaimOptions,
   type CursorValue,
   type DeadLetterInput,
   type DeadLetterRow,
   type Ledger,
   type LedgerTx,
   type LineageCount,
+  type LockedRun,
   type LockHolder,
   type RunCounters,
   type RunFileRow,
@@ -185,6 +188,107 @@ export class SqliteLedger implements Ledger {
   async releaseLock(pipeline: string, pid: number): Promise<void> {
     this.db.prepare('DELETE FROM _sluice_locks WHERE pipeline = ? AND pid = ?').run(pipeline, pid);
   }
+
+  // Parallel workers. The `_sluice_locks` row names the run and one live worker of it; every
+  // worker of the run has a participant row in `_sluice_claims` (ordinal = -pid), which is what
+  // tells a shared lock from a plain run's. File claims are rows with the file's ordinal.
+
+  async shareLock(holder: LockHolder & { runId: number }): Promise<void> {
+    const share = this.db.transaction(() => {
+      this.db.prepare('UPDATE _sluice_locks SET run_id = ? WHERE pipeline = ? AND pid = ? AND host = ?').run(holder.runId, holder.pipeline, holder.pid, holder.host);
+      this.putClaim(holder.runId, -holder.pid, holder);
+    });
+    share.immediate();
+  }
+
+  async joinLock(holder: LockHolder & { runId: number }, isStale: (holder: LockHolder) => boolean): Promise<LockHolder | null> {
+    const join = this.db.transaction((): LockHolder | null => {
+      const current = this.lockHolder(holder.pipeline);
+      if (current !== null && !isStale(current)) {
+        const shared = current.runId === holder.runId && this.db.prepare('SELECT 1 FROM _sluice_claims WHERE run_id = ? AND ordinal = ? AND host = ?').get(holder.runId, -current.pid, current.host) !== undefined;
+        if (!shared) return current;
+      } else {
+        // Nobody alive holds it: this worker does, if its run is the pipeline's current one.
+        const run = this.db.prepare('SELECT * FROM _sluice_runs WHERE pipeline = ? ORDER BY id DESC LIMIT 1').get(holder.pipeline) as Row | undefined;
+        if (run === undefined || Number(run.id) !== holder.runId || (run.status !== 'running' && run.status !== 'interrupted')) return current ?? runHolder(holder.pipeline, run);
+        this.db
+          .prepare('INSERT OR REPLACE INTO _sluice_locks (pipeline, run_id, pid, host, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(holder.pipeline, holder.runId, holder.pid, holder.host, holder.since, holder.heartbeatAt);
+      }
+      this.putClaim(holder.runId, -holder.pid, { ...holder, heartbeatAt: now() });
+      return null;
+    });
+    return join.immediate();
+  }
+
+  async leaveLock(holder: LockHolder & { runId: number }, isStale: (holder: LockHolder) => boolean): Promise<void> {
+    const leave = this.db.transaction(() => {
+      this.db.prepare('DELETE FROM _sluice_claims WHERE run_id = ? AND ordinal = ? AND host = ?').run(holder.runId, -holder.pid, holder.host);
+      const current = this.lockHolder(holder.pipeline);
+      if (current === null || current.pid !== holder.pid || current.host !== holder.host) return;
+      // The lock stays with the run while any of its workers lives: hand it over.
+      const rows = this.db.prepare('SELECT * FROM _sluice_claims WHERE run_id = ? AND ordinal < 0 ORDER BY since').all(holder.runId) as Row[];
+      const heir = rows.map((row) => ({ ...toClaim(row), pipeline: holder.pipeline, runId: holder.runId })).find((worker) => !isStale(worker));
+      if (heir === undefined) {
+        this.db.prepare('DELETE FROM _sluice_locks WHERE pipeline = ?').run(holder.pipeline);
+      } else {
+        this.db.prepare('UPDATE _sluice_locks SET pid = ?, host = ?, since = ?, heartbeat_at = ? WHERE pipeline = ?').run(heir.pid, heir.host, heir.since, heir.heartbeatAt, holder.pipeline);
+      }
+    });
+    leave.immediate();
+  }
+
+  async claimFile(runId: number, claimer: ClaimHolder, options: ClaimOptions): Promise<RunFileRow | null> {
+    const claim = this.db.transaction((): RunFileRow | null => {
+      const run = this.db.prepare('SELECT status FROM _sluice_runs WHERE id = ?').get(runId) as Row | undefined;
+      if (run === undefined || run.status === 'succeeded' || run.status === 'failed') return null;
+      const failed = options.stopAfterFailure && this.db.prepare("SELECT 1 FROM _sluice_checkpoints WHERE run_id = ? AND status = 'failed' LIMIT 1").get(runId) !== undefined;
+      const statuses = failed ? ['loading'] : ['pending', 'loading'];
+      const from = `FROM _sluice_checkpoints c LEFT JOIN _sluice_claims k ON k.run_id = c.run_id AND k.ordinal = c.ordinal
+        WHERE c.run_id = ? AND c.status IN (SELECT value FROM json_each(?))`;
+      // The first unclaimed file, and the (few) claimed ones whose owner died.
+      const free = this.db.prepare(`SELECT c.* ${from} AND k.pid IS NULL ORDER BY c.ordinal LIMIT 1`).get(runId, JSON.stringify(statuses)) as Row | undefined;
+      const claimed = this.db.prepare(`SELECT c.*, k.pid AS k_pid, k.host AS k_host, k.since AS k_since, k.heartbeat_at AS k_heartbeat ${from} AND k.pid IS NOT NULL ORDER BY c.ordinal`).all(runId, JSON.stringify(statuses)) as Row[];
+      const dead = claimed.find((row) => options.isStale({ pid: Number(row.k_pid), host: String(row.k_host), since: String(row.k_since), heartbeatAt: String(row.k_heartbeat) }));
+      const row = free === undefined || (dead !== undefined && Number(dead.ordinal) < Number(free.ordinal)) ? dead : free;
+      if (row === undefined) return null;
+      this.putClaim(runId, Number(row.ordinal), claimer);
+      this.db.prepare("UPDATE _sluice_checkpoints SET status = 'loading', updated_at = ? WHERE run_id = ? AND ordinal = ? AND status = 'pending'").run(now(), runId, row.ordinal);
+      return toRunFile({ ...row, status: 'loading' });
+    });
+    return claim.immediate();
+  }
+
+  async releaseFile(runId: number, ordinal: number, claimer: ClaimHolder): Promise<void> {
+    this.db.prepare('DELETE FROM _sluice_claims WHERE run_id = ? AND ordinal = ? AND pid = ? AND host = ?').run(runId, ordinal, claimer.pid, claimer.host);
+  }
+
+  async heartbeatClaims(runId: number, claimer: ClaimHolder): Promise<void> {
+    this.db.prepare('UPDATE _sluice_claims SET heartbeat_at = ? WHERE run_id = ? AND pid = ? AND host = ?').run(now(), runId, claimer.pid, claimer.host);
+  }
+
+  private lockHolder(pipeline: string): LockHolder | null {
+    const row = this.db.prepare('SELECT * FROM _sluice_locks WHERE pipeline = ?').get(pipeline) as Row | undefined;
+    if (row === undefined) return null;
+    return { ...toClaim(row), pipeline, runId: row.run_id === null ? null : Number(row.run_id) };
+  }
+
+  private putClaim(runId: number, ordinal: number, holder: ClaimHolder): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO _sluice_claims (run_id, ordinal, pid, host, since, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, ordinal, holder.pid, holder.host, holder.since, holder.heartbeatAt);
+  }
+}
+
+/** The process of a pipeline's newest run, as the holder a worker of another run is refused by. */
+function runHolder(pipeline: string, run: Row | undefined): LockHolder {
+  if (run === undefined) return { pipeline, runId: null, pid: 0, host: 'no run', since: now(), heartbeatAt: now() };
+  const since = String(run.started_at);
+  return { pipeline, runId: Number(run.id), pid: Number(run.pid), host: String(run.host), since, heartbeatAt: String(run.heartbeat_at ?? since) };
+}
+
+function toClaim(row: Row): ClaimHolder {
+  return { pid: Number(row.pid), host: String(row.host), since: String(row.since), heartbeatAt: String(row.heartbeat_at) };
 }
 
 /** Ledger writes inside the caller's transaction. */
@@ -234,8 +338,11 @@ export class SqliteLedgerTx implements LedgerTx {
     sets.push('heartbeat_at = ?');
     params.push(now());
     if (maxCursor !== null) {
-      sets.push('max_cursor = ?', 'max_cursor_sortable = ?');
-      params.push(maxCursor.value, JSON.stringify(maxCursor.sortable));
+      // Kept only when larger: parallel workers commit their batches in any order.
+      const larger = "max_cursor_sortable IS NULL OR json_extract(?, '$') > json_extract(max_cursor_sortable, '$')";
+      sets.push(`max_cursor = CASE WHEN ${larger} THEN ? ELSE max_cursor END`, `max_cursor_sortable = CASE WHEN ${larger} THEN ? ELSE max_cursor_sortable END`);
+      const sortable = JSON.stringify(maxCursor.sortable);
+      params.push(sortable, maxCursor.value, sortable, sortable);
     }
     this.db.prepare(`UPDATE _sluice_runs SET ${sets.join(', ')} WHERE id = ?`).run(...params, runId);
   }
@@ -291,6 +398,14 @@ export class SqliteLedgerTx implements LedgerTx {
   async setWatermark(row: Omit<WatermarkRow, 'updatedAt'>): Promise<void> {
     const sql = 'INSERT OR REPLACE INTO _sluice_watermarks (pipeline, cursor, type, value, updated_at, run_id) VALUES (?, ?, ?, ?, ?, ?)';
     this.db.prepare(sql).run(row.pipeline, row.cursor, row.type, row.value, now(), row.runId);
+  }
+
+  /** The transaction is BEGIN IMMEDIATE: it holds the database's write lock already. */
+  async lockRun(runId: number): Promise<LockedRun | null> {
+    const row = this.db.prepare('SELECT * FROM _sluice_runs WHERE id = ?').get(runId) as Row | undefined;
+    if (row === undefined) return null;
+    const files = this.db.prepare('SELECT * FROM _sluice_checkpoints WHERE run_id = ? ORDER BY ordinal').all(runId) as Row[];
+    return { run: toRun(row), files: files.map(toRunFile) };
   }
 
   /** better-sqlite3 caches nothing itself: one prepared statement per (table, row count). */

@@ -54,7 +54,9 @@ export class SqliteTarget {
   }
 
   ensureTarget(spec: TargetSpec): string[] {
-    const known = this.knownColumns.get(spec.table) ?? new Set(this.columns(spec.table).map((c) => c.name));
+    // Read afresh, not from the cache: a parallel worker may have added columns since. Cheap:
+    // this runs only when the run's column set changed, inside the batch's write lock.
+    const known = new Set(this.columns(spec.table).map((c) => c.name));
     if (known.size === 0) {
       this.create(spec);
       this.knownColumns.set(spec.table, new Set(this.columns(spec.table).map((c) => c.name)));
@@ -229,7 +231,7 @@ function conflictClause(spec: TargetSpec, mode: WriteMode, columns: string[]): s
   const guards: Record<Exclude<WriteMode, 'insert'>, string> = {
     'first-wins': `excluded.${run} = ${run} AND excluded.${seq} < ${seq}`,
     'last-wins': `excluded.${run} > ${run} OR (excluded.${run} = ${run} AND excluded.${seq} >= ${seq})`,
-    'newer-wins': `${META.cursor} IS NULL OR excluded.${META.cursor} > ${META.cursor}`,
+    'newer-wins': `${META.cursor} IS NULL OR excluded.${META.cursor} > ${META.cursor} OR (excluded.${META.cursor} = ${META.cursor} AND excluded.${run} = ${run} AND excluded.${seq} < ${seq})`,
   };
   return ` ON CONFLICT (${key}) DO UPDATE SET ${set} WHERE ${guards[mode]}`;
 }

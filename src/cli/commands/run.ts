@@ -35,7 +35,8 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .option('--output <file>', 'after a successful run, export the target table to this file (.json, .csv, .ndjson), atomically')
     .option('--dry-run', 'do everything but commit; print what would happen')
     .option('--restart', 'abandon an unfinished run of the pipeline instead of resuming it')
-    .option('--simulate-crash <n>', 'test aid: die like kill -9 after n records have been read')
+    .option('--workers <n>', 'load with n worker processes sharing the files; the same command on other machines (PostgreSQL) joins in')
+    .option('--simulate-crash <n>', 'test aid: die like kill -9 after n records have been read (with --workers: worker 1 dies)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no progress or summary on stderr')
     .option('--report', 'after the summary, print the run\'s lineage counted by step and file (in --json: a "lineage" member)')
@@ -52,7 +53,8 @@ async function runCommand(options: RunFlags, command: Command): Promise<number> 
   const observer = cliObserver({ quiet: options.quiet ?? false });
   try {
     const settings = buildRunSettings({ ...options, normalize });
-    observer.armCrash(settings.simulateCrash);
+    // With --workers the crash is worker 1's, not this process's (see pipeline/workers.ts).
+    observer.armCrash(settings.workers === null || settings.dryRun ? settings.simulateCrash : null);
     summary = await runPipeline(settings, observer);
   } catch (error) {
     observer.done();

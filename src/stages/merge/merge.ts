@@ -44,7 +44,7 @@ export interface MergeContext {
  * - deduplicate: the first seen of a key loads; later ones are duplicates.
  * - update (and keyed replace): every record loads; the last seen stands.
  * - upsert-newer: a record loads only when its cursor is newer than the key's current one;
- *   an older one is stale, an equal one a duplicate.
+ *   an older one is stale, an equal one a duplicate (of the first seen with that cursor).
  * A record on the watermark boundary that is already in the target is a duplicate.
  * The writes are what the target must end up with; the backend applies them with guards.
  */
@@ -84,7 +84,9 @@ function judge(candidate: MergeCandidate, current: ExistingState | undefined, co
       return current.runId === context.runId && current.seq > candidate.seq ? 'load' : 'skip-duplicate';
     case 'upsert-newer':
       if (candidate.cursor === null || current.cursor === null) return 'load';
-      return candidate.cursor > current.cursor ? 'load' : candidate.cursor === current.cursor ? 'skip-duplicate' : 'skip-stale';
+      if (candidate.cursor !== current.cursor) return candidate.cursor > current.cursor ? 'load' : 'skip-stale';
+      // Equal cursors: the first seen wins, as for deduplicate (parallel workers land in any order).
+      return current.runId === context.runId && current.seq > candidate.seq ? 'load' : 'skip-duplicate';
     case 'append':
     case 'update':
     case 'replace':
