@@ -157,6 +157,7 @@ export function resumeCommand(s: Partial<RunSettings>, db: string, pipeline: str
   if (s.normalize === false) args.push('--no-normalize');
   flag('max-record-bytes', s.limits?.maxRecordBytes, DEFAULT_LIMITS.maxRecordBytes);
   flag('output', s.output);
+  flag('workers', s.workers);
   return args.map(shellQuote).join(' ');
 }
 

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRunSettings, isSluiceError, openBackend, runPipeline, type RunOptions } from '../../src/index.js';
+import type { TargetRow, TargetSpec } from '../../src/backends/backend.js';
 import { sluice, tempDir } from '../support/cli.js';
 import { HAVE_PG, PG_SKIPPED, PG_URL, freshPgSchema, schemaUrl, type PgScratch } from '../support/pg.js';
 
@@ -51,15 +52,32 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
     expect(cli.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('a server error names its SQLSTATE; a value that does not fit a typed column fails the batch cleanly', async () => {
+  it('a value that does not fit a typed column of the table is a dead letter, not a failed batch', async () => {
     const file = path.join(dir, 'n.csv');
     writeFileSync(file, 'id,n\n1,5\n');
     await run({ input: [file], type: ['n=integer'] });
-    writeFileSync(file, 'id,n\n2,abc\n');
-    const error = await failure(run({ input: [file] }));
-    expect(isSluiceError(error) && error.code).toBe('BACKEND_QUERY');
-    expect(error.message).toMatch(/invalid input syntax for type bigint.*SQLSTATE 22P02 invalid_text_representation/);
-    expect(await pg.query('SELECT n FROM records ORDER BY _sluice_rowid')).toEqual([{ n: '5' }]);
+    writeFileSync(file, 'id,n\n2,abc\n3,7\n');
+    expect(await run({ input: [file] })).toMatchObject({ loaded: 1, rejected: 1 });
+    expect(await pg.query('SELECT n FROM records ORDER BY _sluice_rowid')).toEqual([{ n: '5' }, { n: '7' }]);
+  });
+
+  it('a server error is one line naming its SQLSTATE, and its transaction leaves nothing', async () => {
+    const backend = await openBackend(pg.url);
+    const spec: TargetSpec = { table: 'typed', columns: [{ name: 'id', type: 'any' }, { name: 'n', type: 'integer' }], key: 'id', cursor: null, rowHash: false };
+    const row = (id: string, n: unknown): TargetRow => ({ fields: Object.assign(Object.create(null) as Record<string, unknown>, { id, n }), key: id, cursor: null, rowHash: null, seq: 1, source: 'test:1' });
+    try {
+      await backend.transaction(async (tx) => {
+        await tx.ensureTarget(spec);
+        await tx.writeRows('typed', spec, 1, 'last-wins', [row('a', 1)]);
+      });
+      const error = await failure(backend.transaction(async (tx) => tx.writeRows('typed', spec, 1, 'last-wins', [row('b', 'abc')])));
+      expect(isSluiceError(error) && error.code).toBe('BACKEND_QUERY');
+      expect(error.message).toMatch(/invalid input syntax for type bigint.*SQLSTATE 22P02 invalid_text_representation/);
+      expect(error.message).not.toContain('\n');
+      expect(await backend.countRows('typed')).toBe(1);
+    } finally {
+      await backend.close();
+    }
   });
 
   it('63-byte identifiers: a long header keeps its full name; two equal in 63 bytes are refused by name', async () => {
