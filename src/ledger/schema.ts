@@ -1,3 +1,5 @@
+import { COUNTER_NAMES } from './ledger.js';
+
 /**
  * The ledger's tables, described once and rendered per SQL dialect, so SQLite and PostgreSQL
  * keep the same columns. Column types are abstract: `id` (auto-increment key), `int`, `text`,
@@ -15,22 +17,7 @@ interface TableDef {
 
 export const SCHEMA_VERSION = 1;
 
-const COUNTERS = [
-  'files_total',
-  'files_loaded',
-  'files_unchanged',
-  'files_failed',
-  'input_records',
-  'staged',
-  'loaded',
-  'rejected',
-  'skipped_watermark',
-  'skipped_stale',
-  'skipped_duplicate',
-  'dropped',
-  'dead_letters',
-  'lineage_entries',
-].map((name) => [name, 'int', 'NOT NULL DEFAULT 0'] as const);
+const COUNTERS = COUNTER_NAMES.map((name) => [name, 'int', 'NOT NULL DEFAULT 0'] as const);
 
 export const LEDGER_TABLES: readonly TableDef[] = [
   { name: '_sluice_meta', columns: [['name', 'text', 'PRIMARY KEY'], ['value', 'text']] },

@@ -12,7 +12,7 @@ import {
   type RunStatus,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
-import { toRun, toRunFile, type Row } from './ledger-rows.js';
+import { toRun, toRunFile, type Row } from '../../ledger/rows.js';
 import type { PgSession } from './session.js';
 import { copyChunks, ledgerText } from './values.js';
 

@@ -1,7 +1,7 @@
 import { SluiceError } from '../../core/errors.js';
 import type { ClaimHolder, ClaimOptions, DeadLetterRow, Ledger, LineageCount, LockHolder, RunFileRow, RunRow, RunStatus, WatermarkRow } from '../../ledger/ledger.js';
 import { lockKey } from './identifiers.js';
-import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from './ledger-rows.js';
+import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 import type { PgSession } from './session.js';
 
 /** Runs a statement that stands alone, retried after a dropped connection (see pg-backend.ts). */

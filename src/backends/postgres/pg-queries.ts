@@ -3,7 +3,7 @@ import type { DeadLetterRow } from '../../ledger/ledger.js';
 import type { DeadLetterFilter, KeyLineageRow, LedgerQueries } from '../../ledger/queries.js';
 import { META, quoteIdent } from '../sql.js';
 import { physicalName } from './identifiers.js';
-import { toDeadLetter, type Row } from './ledger-rows.js';
+import { toDeadLetter, type Row } from '../../ledger/rows.js';
 import type { Standalone } from './pg-ledger.js';
 import type { PgTarget } from './pg-target.js';
 import type { PgSession } from './session.js';

@@ -22,70 +22,10 @@ import {
 import { placeholders, rowsPerStatement } from '../sql.js';
 import type { Db } from './connection.js';
 
-type Row = Record<string, unknown>;
+import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 
 const now = (): string => new Date().toISOString();
 const MAX_PARAMS = 30_000;
-
-function toRun(row: Row): RunRow {
-  const counters = {} as RunCounters;
-  for (const name of COUNTER_NAMES) counters[name] = Number(row[name] ?? 0);
-  const maxCursor = row.max_cursor === null || row.max_cursor === undefined ? null : parseSortable(row);
-  return {
-    id: Number(row.id),
-    pipeline: String(row.pipeline),
-    status: row.status as RunStatus,
-    startedAt: String(row.started_at),
-    finishedAt: (row.finished_at as string | null) ?? null,
-    heartbeatAt: (row.heartbeat_at as string | null) ?? null,
-    pid: Number(row.pid),
-    host: String(row.host),
-    settings: String(row.settings ?? '{}'),
-    watermarkBefore: (row.watermark_before as string | null) ?? null,
-    watermarkAfter: (row.watermark_after as string | null) ?? null,
-    maxCursor,
-    counters,
-    error: (row.error as string | null) ?? null,
-  };
-}
-
-/** The sortable cursor is stored as JSON so a number stays a number and text stays text. */
-function parseSortable(row: Row): CursorValue {
-  return { value: String(row.max_cursor), sortable: JSON.parse(String(row.max_cursor_sortable)) as number | string };
-}
-
-function toDeadLetter(row: Row): DeadLetterRow {
-  return {
-    id: Number(row.id),
-    runId: Number(row.run_id),
-    pipeline: String(row.pipeline),
-    fileId: Number(row.file_id),
-    file: String(row.file),
-    line: Number(row.line),
-    raw: String(row.raw),
-    reason: row.reason as DeadLetterRow['reason'],
-    field: (row.field as string | null) ?? null,
-    message: String(row.message),
-    createdAt: String(row.created_at),
-    replayedBy: row.replayed_by === null ? null : Number(row.replayed_by),
-  };
-}
-
-function toRunFile(row: Row): RunFileRow {
-  return {
-    runId: Number(row.run_id),
-    ordinal: Number(row.ordinal),
-    path: String(row.path),
-    fileId: Number(row.file_id),
-    size: Number(row.size),
-    hash: (row.hash as string | null) ?? null,
-    status: row.status as RunFileRow['status'],
-    error: (row.error as string | null) ?? null,
-    position: Number(row.position),
-    line: Number(row.line),
-    byteOffset: row.byte_offset === null ? null : Number(row.byte_offset),
-  };
-}
 
 /** The ledger on SQLite. Reads and stand-alone writes; batch writes go through `SqliteLedgerTx`. */
 export class SqliteLedger implements Ledger {
@@ -93,15 +33,7 @@ export class SqliteLedger implements Ledger {
 
   async getWatermark(pipeline: string): Promise<WatermarkRow | null> {
     const row = this.db.prepare('SELECT * FROM _sluice_watermarks WHERE pipeline = ?').get(pipeline) as Row | undefined;
-    if (!row) return null;
-    return {
-      pipeline,
-      cursor: String(row.cursor),
-      type: String(row.type),
-      value: String(row.value),
-      updatedAt: String(row.updated_at),
-      runId: row.run_id === null ? null : Number(row.run_id),
-    };
+    return row ? toWatermark(pipeline, row) : null;
   }
 
   async getRun(id: number): Promise<RunRow | null> {
@@ -163,14 +95,7 @@ export class SqliteLedger implements Ledger {
     const take = this.db.transaction((): LockHolder | null => {
       const row = this.db.prepare('SELECT * FROM _sluice_locks WHERE pipeline = ?').get(holder.pipeline) as Row | undefined;
       if (row) {
-        const current: LockHolder = {
-          pipeline: holder.pipeline,
-          runId: row.run_id === null ? null : Number(row.run_id),
-          pid: Number(row.pid),
-          host: String(row.host),
-          since: String(row.since),
-          heartbeatAt: String(row.heartbeat_at),
-        };
+        const current = toLockHolder(holder.pipeline, row);
         if (!isStale(current)) return current;
       }
       this.db

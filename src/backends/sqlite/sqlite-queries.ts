@@ -5,27 +5,10 @@ import type { DeadLetterFilter, KeyLineageRow, LedgerQueries } from '../../ledge
 import { META, quoteIdent } from '../sql.js';
 import type { Db } from './connection.js';
 
-type Row = Record<string, unknown>;
+import { toDeadLetter, type Row } from '../../ledger/rows.js';
 
 const nullableText = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 const nullableNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
-
-function toDeadLetter(row: Row): DeadLetterRow {
-  return {
-    id: Number(row.id),
-    runId: Number(row.run_id),
-    pipeline: String(row.pipeline),
-    fileId: Number(row.file_id),
-    file: String(row.file),
-    line: Number(row.line),
-    raw: String(row.raw),
-    reason: row.reason as ReasonCode,
-    field: nullableText(row.field),
-    message: String(row.message),
-    createdAt: String(row.created_at),
-    replayedBy: nullableNumber(row.replayed_by),
-  };
-}
 
 /** `WHERE ...` and its parameters for a dead-letter filter. Plain SQL, the same on PostgreSQL. */
 function deadLetterWhere(filter: DeadLetterFilter): { clause: string; params: unknown[] } {

@@ -8,9 +8,9 @@ import {
   type RunRow,
   type RunStatus,
   type WatermarkRow,
-} from '../../ledger/ledger.js';
+} from './ledger.js';
 
-/** Ledger rows as node-pg returns them (BIGINT columns arrive as numbers: see values.ts). */
+/** A ledger row as a driver returns it (node-pg gives BIGINT as numbers: see postgres/values.ts). Shared by the backends. */
 export type Row = Record<string, unknown>;
 
 const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
