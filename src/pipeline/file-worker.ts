@@ -64,7 +64,7 @@ export class FileWorker {
     };
     for (;;) {
       if (events.observer.stopRequested()) return 'stopped';
-      await lock.rejoin();
+      if (!(await this.rejoin(lock))) return count;
       const file = await backend.ledger.claimFile(this.runId, this.me, { isStale: isStaleLock, stopAfterFailure: settings.onFileError === 'fail' });
       if (file === null) return count;
       // Read once the first file is claimed, so that this process sees the files done before it.
@@ -80,6 +80,21 @@ export class FileWorker {
       if (stopped) return 'stopped';
       count += 1;
       events.fileDone(report);
+    }
+  }
+
+  /**
+   * Joins the lock again before the next claim. A run another participant has completed in the
+   * meantime is not an error: there is simply nothing left to claim (false).
+   */
+  private async rejoin(lock: SharedLock): Promise<boolean> {
+    try {
+      await lock.rejoin();
+      return true;
+    } catch (error) {
+      const run = await this.backend.ledger.getRun(this.runId);
+      if (run !== null && (run.status === 'succeeded' || run.status === 'failed')) return false;
+      throw error;
     }
   }
 

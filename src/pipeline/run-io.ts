@@ -56,7 +56,8 @@ export function runIo(observer: RunObserver): RunIo {
  * same command continues it once the cause is fixed.
  */
 export async function markResumable(backend: Backend, runId: number, error: unknown): Promise<unknown> {
-  if (!isSluiceError(error) || !error.code.startsWith('BACKEND_')) return error;
+  // A refused lock says nothing about the run's data: it is not a reason to mark it interrupted.
+  if (!isSluiceError(error) || !error.code.startsWith('BACKEND_') || error.code === 'BACKEND_LOCKED') return error;
   await markInterrupted(backend, runId, error.message).catch(() => undefined);
   const hint = error.hint ?? 'fix the cause, then run the same command again: it resumes from the last checkpoint';
   return new SluiceError(error.code, `run ${runId} stopped: ${error.message}`, { hint, cause: error });
