@@ -1,3 +1,5 @@
+import type { ColumnSpec, TargetSpec } from './backend.js';
+
 /**
  * Identifier quoting shared by the SQL backends. Any text is a valid column name once quoted:
  * a CSV header like `x"); DROP TABLE t; --` is just a (strange) column name.
@@ -28,4 +30,16 @@ export function rowsPerStatement(paramsPerRow: number, maxParams: number, cap = 
 export function placeholders(rows: number, perRow: number): string {
   const row = `(${new Array<string>(perRow).fill('?').join(',')})`;
   return new Array<string>(rows).fill(row).join(',');
+}
+
+/** The bookkeeping columns a target table carries, in the order every backend creates them. */
+export function metaColumns(spec: TargetSpec): ColumnSpec[] {
+  const meta: ColumnSpec[] = [
+    { name: META.runId, type: 'integer' },
+    { name: META.source, type: 'text' },
+    { name: META.seq, type: 'integer' },
+  ];
+  if (spec.cursor !== null) meta.push({ name: META.cursor, type: spec.cursor });
+  if (spec.rowHash) meta.push({ name: META.hash, type: 'text' });
+  return meta;
 }

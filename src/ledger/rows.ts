@@ -1,3 +1,5 @@
+import type { LineageStep, ReasonCode } from '../core/record.js';
+import type { KeyLineageRow } from './queries.js';
 import {
   COUNTER_NAMES,
   type CursorValue,
@@ -93,5 +95,21 @@ export function toDeadLetter(row: Row): DeadLetterRow {
     message: String(row.message),
     createdAt: String(row.created_at),
     replayedBy: row.replayed_by === null || row.replayed_by === undefined ? null : Number(row.replayed_by),
+  };
+}
+
+/** One row of `sluice lineage --key`: a lineage entry, with its rejection where it was one. */
+export function toKeyLineage(row: Row): KeyLineageRow {
+  return {
+    runId: Number(row.run_id),
+    pipeline: String(row.pipeline),
+    file: String(row.path),
+    line: Number(row.line),
+    key: String(row.key),
+    step: row.step as LineageStep,
+    deadLetterId: row.dead_letter_id === null || row.dead_letter_id === undefined ? null : Number(row.dead_letter_id),
+    reason: text(row.reason) as ReasonCode | null,
+    field: text(row.field),
+    message: text(row.message),
   };
 }

@@ -1,23 +1,12 @@
 import { createHash } from 'node:crypto';
 import { SluiceError } from '../../core/errors.js';
 import type { ColumnSpec, ExistingRow, TargetRow, TargetSpec, WriteMode } from '../backend.js';
-import { META, isMetaColumn, quoteIdent } from '../sql.js';
+import { META, isMetaColumn, metaColumns, quoteIdent } from '../sql.js';
 import { assignColumn, checkTableName, indexName, isTruncated, lockKey, physicalName } from './identifiers.js';
 import type { PgSession } from './session.js';
 import { ROWID, nameComment, readTableInfo, type TableInfo } from './table-info.js';
 import { upsertSql, writeColumns, type WriteColumn } from './upsert.js';
 import { PG_TYPES, columnTypeOf, copyChunks, toPgText } from './values.js';
-
-function metaColumns(spec: TargetSpec): ColumnSpec[] {
-  const meta: ColumnSpec[] = [
-    { name: META.runId, type: 'integer' },
-    { name: META.source, type: 'text' },
-    { name: META.seq, type: 'integer' },
-  ];
-  if (spec.cursor !== null) meta.push({ name: META.cursor, type: spec.cursor });
-  if (spec.rowHash) meta.push({ name: META.hash, type: 'text' });
-  return meta;
-}
 
 /** Timestamps sort as canonical text: byte order (COLLATE "C"), never a locale's rules. */
 function columnSql(column: ColumnSpec): string {

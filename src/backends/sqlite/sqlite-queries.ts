@@ -1,14 +1,12 @@
 import { SluiceError } from '../../core/errors.js';
-import { emptyFields, type Fields, type LineageStep, type ReasonCode } from '../../core/record.js';
+import { emptyFields, type Fields } from '../../core/record.js';
 import type { DeadLetterRow } from '../../ledger/ledger.js';
 import type { DeadLetterFilter, KeyLineageRow, LedgerQueries } from '../../ledger/queries.js';
 import { META, quoteIdent } from '../sql.js';
 import type { Db } from './connection.js';
 
-import { toDeadLetter, type Row } from '../../ledger/rows.js';
+import { toDeadLetter, toKeyLineage, type Row } from '../../ledger/rows.js';
 
-const nullableText = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
-const nullableNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
 /** `WHERE ...` and its parameters for a dead-letter filter. Plain SQL, the same on PostgreSQL. */
 function deadLetterWhere(filter: DeadLetterFilter): { clause: string; params: unknown[] } {
@@ -71,18 +69,7 @@ export class SqliteQueries implements LedgerQueries {
       LEFT JOIN _sluice_dead_letters d ON l.step = 'reject' AND d.run_id = l.run_id AND d.file_id = l.file_id AND d.line = l.line
       WHERE ${where.join(' AND ')}
       ORDER BY l.run_id, p.path, l.line, CASE l.step WHEN 'stage' THEN 0 ELSE 1 END, l.step`;
-    return (this.db.prepare(sql).all(...params) as Row[]).map((row) => ({
-      runId: Number(row.run_id),
-      pipeline: String(row.pipeline),
-      file: String(row.path),
-      line: Number(row.line),
-      key: String(row.key),
-      step: row.step as LineageStep,
-      deadLetterId: nullableNumber(row.dead_letter_id),
-      reason: nullableText(row.reason) as ReasonCode | null,
-      field: nullableText(row.field),
-      message: nullableText(row.message),
-    }));
+    return (this.db.prepare(sql).all(...params) as Row[]).map(toKeyLineage);
   }
 
   async listDeadLetters(filter: DeadLetterFilter, limit?: number): Promise<DeadLetterRow[]> {

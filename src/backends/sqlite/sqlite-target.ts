@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { SluiceError } from '../../core/errors.js';
 import { emptyFields, type Fields } from '../../core/record.js';
 import type { ColumnSpec, ColumnType, ExistingRow, TargetRow, TargetSpec, WriteMode } from '../backend.js';
-import { META, isMetaColumn, placeholders, quoteIdent, rowsPerStatement } from '../sql.js';
+import { META, isMetaColumn, metaColumns, placeholders, quoteIdent, rowsPerStatement } from '../sql.js';
 import type { Db } from './connection.js';
 
 const MAX_PARAMS = 30_000;
@@ -69,7 +69,7 @@ export class SqliteTarget {
       known.add(column.name);
       added.push(column.name);
     }
-    for (const meta of this.metaColumns(spec)) {
+    for (const meta of metaColumns(spec)) {
       if (!known.has(meta.name)) {
         this.db.exec(`ALTER TABLE ${quoteIdent(spec.table)} ADD COLUMN ${quoteIdent(meta.name)} ${SQL_TYPES[meta.type]}`);
         known.add(meta.name);
@@ -81,19 +81,8 @@ export class SqliteTarget {
     return added;
   }
 
-  private metaColumns(spec: TargetSpec): ColumnSpec[] {
-    const meta: ColumnSpec[] = [
-      { name: META.runId, type: 'integer' },
-      { name: META.source, type: 'text' },
-      { name: META.seq, type: 'integer' },
-    ];
-    if (spec.cursor !== null) meta.push({ name: META.cursor, type: spec.cursor });
-    if (spec.rowHash) meta.push({ name: META.hash, type: 'text' });
-    return meta;
-  }
-
   private create(spec: TargetSpec): void {
-    const columns = [...spec.columns, ...this.metaColumns(spec)].map((c) => `${quoteIdent(c.name)} ${SQL_TYPES[c.type]}`.trim());
+    const columns = [...spec.columns, ...metaColumns(spec)].map((c) => `${quoteIdent(c.name)} ${SQL_TYPES[c.type]}`.trim());
     this.db.exec(`CREATE TABLE ${quoteIdent(spec.table)} (${columns.join(', ')})`);
     if (spec.rowHash) this.db.exec(`CREATE INDEX ${quoteIdent(`${spec.table}__sluice_hash`)} ON ${quoteIdent(spec.table)} (${META.hash})`);
     if (spec.key !== null) this.ensureKeyIndex(spec.table, spec.key);
@@ -131,7 +120,7 @@ export class SqliteTarget {
 
   writeRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): void {
     const names = spec.columns.map((c) => c.name);
-    const meta = this.metaColumns(spec).map((c) => c.name);
+    const meta = metaColumns(spec).map((c) => c.name);
     const perRow = names.length + meta.length;
     const perStatement = rowsPerStatement(perRow, MAX_PARAMS);
     for (let start = 0; start < rows.length; start += perStatement) {
