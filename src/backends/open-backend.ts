@@ -1,6 +1,5 @@
 import { SluiceError } from '../core/errors.js';
 import type { Backend } from './backend.js';
-import { PostgresBackend } from './postgres/pg-backend.js';
 import { SqliteBackend } from './sqlite/sqlite-backend.js';
 
 export interface OpenBackendOptions {
@@ -25,6 +24,8 @@ export async function openBackend(db: string, options: OpenBackendOptions = {}):
   const mustExist = options.mustExist ?? false;
   const readonly = options.readonly ?? false;
   if (isPostgresUrl(db)) {
+    // Imported on use: the PostgreSQL driver costs every SQLite command start-up time.
+    const { PostgresBackend } = await import('./postgres/pg-backend.js');
     return PostgresBackend.open(db, redact(db), { mustExist, readonly, ...(options.schema === undefined ? {} : { schema: options.schema }) });
   }
   return SqliteBackend.open(db, { mustExist, readonly });

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { reportError, say } from './output.js';
@@ -11,10 +12,17 @@ import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerReplay } from './commands/dead-letters-replay.js';
 import { registerWatermark } from './commands/watermark.js';
 
+/** The installed package's version (dist/cli/main.js and src/cli/main.ts both sit two levels down). */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 /** argv → command → exit code. Each command file registers itself and uses the public API only. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('sluice')
     .description('Fail-safe, incremental file-to-database loader')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });

@@ -8,6 +8,7 @@ import { Batch } from './batch.js';
 import { commitBatch, type CommitContext, type FileFingerprint } from './commit-batch.js';
 import type { FileReport } from './summary.js';
 import { routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
+import type { UnchangedFiles } from './unchanged-files.js';
 
 /** Per-run hooks the file loop calls: progress, crash simulation, stop requests. */
 export interface LoadObserver {
@@ -29,6 +30,8 @@ export interface LoadFileInput {
   previous: { size: number; hash: string } | undefined;
   /** Columns the target had before this file: the file's differences are reported. */
   knownColumns: Set<string>;
+  /** Where an unchanged file's status goes to be committed with others; without it, at once. */
+  unchanged?: UnchangedFiles;
 }
 
 export type LoadFileOutcome = FileReport & { stopped: boolean };
@@ -47,7 +50,8 @@ export async function loadFile(commit: CommitContext, flow: RecordFlow, input: L
   try {
     const fingerprint = await fingerprintFile(file.path);
     if (file.position === 0 && input.previous?.size === fingerprint.size && input.previous.hash === fingerprint.hash) {
-      await setStatus(commit, file, 'unchanged', null);
+      if (input.unchanged === undefined) await setStatus(commit, file, 'unchanged', null);
+      else await input.unchanged.add(file);
       return { ...report, status: 'unchanged' };
     }
     let resume: DecodeResume | undefined;
@@ -77,7 +81,7 @@ async function fingerprintFile(path: string): Promise<FileFingerprint> {
   try {
     const info = await stat(path);
     if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: info.isDirectory() ? 'EISDIR' : 'EINVAL' });
-    return { path, size: info.size, hash: await hashFile(path) };
+    return { path, size: info.size, hash: await hashFile(path, info.size) };
   } catch (error) {
     throw new SluiceError('DECODE_IO', `cannot read ${path}: ${describeErrno(error)}`, { file: path, cause: error });
   }

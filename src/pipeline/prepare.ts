@@ -32,7 +32,7 @@ export async function prepareRules(settings: RunSettings, warn: (message: string
   const name = (field: string): string => normalizer.fieldName(field);
   // Null prototype: a field named "constructor" must not find Object's constructor.
   const types = Object.assign(Object.create(null) as Record<string, FieldType>, Object.fromEntries(Object.entries(settings.types).map(([field, type]) => [name(field), type])));
-  const schema = settings.schemaFile === null ? null : compileSchemaFile(settings.schemaFile);
+  const schema = settings.schemaFile === null ? null : await compileSchemaFile(settings.schemaFile);
   const transform = settings.transform === null ? null : await loadTransform(settings.transform);
   const cursor = settings.cursor === null ? null : cursorSpec(name(settings.cursor), types[name(settings.cursor)]);
   return {

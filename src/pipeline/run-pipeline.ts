@@ -11,6 +11,7 @@ import { fileInput, readPlan, runContext, type ReadPlan, type RunContext } from 
 import { markResumable, RunInterrupted, runIo, silentObserver, type RunIo, type RunObserver, type RunProgress } from './run-io.js';
 import { finishRun, markInterrupted, startOrResume, summarize, type RunStart } from './run-state.js';
 import type { FileReport, RunSummary } from './summary.js';
+import { UnchangedFiles } from './unchanged-files.js';
 import { runWorkers } from './workers.js';
 
 export { RunInterrupted, silentObserver, type RunObserver, type RunProgress } from './run-io.js';
@@ -97,6 +98,7 @@ async function loadFiles(context: RunContext, settings: RunSettings, plan: ReadP
     warn: io.warn,
   };
   const reports: FileReport[] = [];
+  const unchanged = new UnchangedFiles(commit);
   let read = false;
   for (const file of files) {
     if (file.status === 'loaded' || file.status === 'unchanged' || file.status === 'failed') {
@@ -105,18 +107,21 @@ async function loadFiles(context: RunContext, settings: RunSettings, plan: ReadP
       progress.filesDone += 1;
       continue;
     }
-    if (io.observer.stopRequested()) throw await interrupted(commit, settings, start, reports, io);
-    const { stopped, ...report } = await loadFile(commit, flow, fileInput(context, settings, plan, file), observer);
-    if (stopped) throw await interrupted(commit, settings, start, reports, io);
+    if (io.observer.stopRequested()) throw await interrupted(commit, settings, start, reports, io, unchanged);
+    const { stopped, ...report } = await loadFile(commit, flow, { ...fileInput(context, settings, plan, file), unchanged }, observer);
+    if (stopped) throw await interrupted(commit, settings, start, reports, io, unchanged);
     progress.filesDone += 1;
     reports.push(report);
+    if (report.status !== 'unchanged') await unchanged.flush();
     read ||= report.status !== 'unchanged';
     if (report.status === 'failed' && settings.onFileError === 'fail') break;
   }
+  await unchanged.flush();
   return { reports, read };
 }
 
-async function interrupted(commit: CommitContext, settings: RunSettings, start: RunStart, reports: FileReport[], io: RunIo): Promise<RunInterrupted> {
+async function interrupted(commit: CommitContext, settings: RunSettings, start: RunStart, reports: FileReport[], io: RunIo, unchanged: UnchangedFiles): Promise<RunInterrupted> {
+  await unchanged.flush();
   const run = await markInterrupted(commit.backend, start.run.id);
   return new RunInterrupted(await summarize(commit.backend, settings, run, { start, reports, warnings: io.warnings, started: io.started }));
 }

@@ -207,3 +207,28 @@ describe('sluice run: a typed column of an existing table', () => {
     expect(rows(db, 'SELECT reason, field FROM _sluice_dead_letters')).toEqual([{ reason: 'invalid_type', field: 'amount' }]);
   });
 });
+
+describe('sluice run: a re-run skips unchanged files', () => {
+  it('unchanged files between changed ones: each recorded once, counted, and the changed ones loaded', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 6; i++) files[`f${i}.csv`] = `id,name\n${i},n${i}\n`;
+    const { db, src } = drop(files);
+    expect(json(sluice(['run', '--db', db, '--source-dir', src, '--key', 'id', '--strategy', 'update', '--json']))).toMatchObject({ files_loaded: 6 });
+    writeFileSync(path.join(src, 'f1.csv'), 'id,name\n1,changed\n');
+    writeFileSync(path.join(src, 'f4.csv'), 'id,name\n4,changed\n');
+    const again = json<{ files: { path: string; status: string }[] }>(sluice(['run', '--db', db, '--source-dir', src, '--key', 'id', '--strategy', 'update', '--json']));
+    expect(again).toMatchObject({ files_total: 6, files_loaded: 2, files_unchanged: 4, input_records: 2, target_rows: 6 });
+    expect(again.files.map((f) => f.status)).toEqual(['unchanged', 'loaded', 'unchanged', 'unchanged', 'loaded', 'unchanged']);
+    const statuses = rows(db, 'SELECT ordinal, status FROM _sluice_checkpoints WHERE run_id = 2 ORDER BY ordinal');
+    expect(statuses.map((r) => r.status)).toEqual(['unchanged', 'loaded', 'unchanged', 'unchanged', 'loaded', 'unchanged']);
+    expect(rows(db, "SELECT name FROM records WHERE id IN ('1', '4') ORDER BY id")).toEqual([{ name: 'changed' }, { name: 'changed' }]);
+  });
+});
+
+describe('sluice --version', () => {
+  it('prints the package version and exits 0', () => {
+    const r = sluice(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});

@@ -29,11 +29,11 @@ describe('validateRecord', () => {
     expect(validateRecord(toFields({ key: 'a\u0000b', value: 1 }), rules)).toMatchObject({ reason: 'unsupported_value', field: 'key' });
   });
 
-  it('checks a JSON Schema after types are applied', () => {
+  it('checks a JSON Schema after types are applied', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sluice-schema-'));
     const file = path.join(dir, 'schema.json');
     writeFileSync(file, JSON.stringify({ type: 'object', properties: { value: { type: 'number', minimum: 0 } }, required: ['value'] }));
-    const schema = compileSchemaFile(file);
+    const schema = await compileSchemaFile(file);
     expect(validateRecord(toFields({ key: 'a', value: '5' }), { ...rules, schema })).toBeNull();
     expect(validateRecord(toFields({ key: 'a', value: '-5' }), { ...rules, schema })).toMatchObject({ reason: 'schema_violation', field: 'value' });
   });

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv, ValidateFunction } from 'ajv';
 import { SluiceError, describeErrno } from '../../core/errors.js';
 import type { Fields, Rejection } from '../../core/record.js';
 import type { FieldType } from '../../core/settings.js';
@@ -63,8 +62,11 @@ function schemaRejection(schema: ValidateFunction): Rejection {
   return { reason: 'schema_violation', field, message: `${where}: ${error?.message ?? 'does not match the schema'} (JSON Schema)` };
 }
 
-/** Loads and compiles a JSON Schema file; a bad file is a configuration error (exit 2). */
-export function compileSchemaFile(file: string): ValidateFunction {
+/**
+ * Loads and compiles a JSON Schema file; a bad file is a configuration error (exit 2). Ajv is
+ * imported here, not at start-up: most runs have no schema and every command starts faster.
+ */
+export async function compileSchemaFile(file: string): Promise<ValidateFunction> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -77,6 +79,8 @@ export function compileSchemaFile(file: string): ValidateFunction {
   } catch (error) {
     throw new SluiceError('CONFIG_FILE', `schema ${file} is not valid JSON: ${(error as Error).message}`, { file });
   }
+  const { Ajv } = await import('ajv');
+  const addFormatsModule = (await import('ajv-formats')).default;
   try {
     const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
     const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
