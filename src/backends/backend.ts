@@ -1,4 +1,5 @@
 import type { Fields, LineageStep } from '../core/record.js';
+import type { RowBatch } from '../core/row-batch.js';
 import type { Ledger, LedgerTx } from '../ledger/ledger.js';
 import type { LedgerQueries } from '../ledger/queries.js';
 
@@ -77,8 +78,11 @@ export interface Backend {
   tableExists(table: string): Promise<boolean>;
   tableColumns(table: string): Promise<ColumnSpec[]>;
   countRows(table: string): Promise<number>;
-  /** Streams a table's rows in insertion order, constant memory. */
-  streamRows(table: string, options?: { withMeta?: boolean }): AsyncIterable<Fields>;
+  /**
+   * Streams a table's rows in insertion order, in batches (one await per batch, not per row:
+   * exports are bound by per-row overhead), from one consistent snapshot, in constant memory.
+   */
+  streamRowBatches(table: string, options?: { withMeta?: boolean }): AsyncIterable<RowBatch>;
   close(): Promise<void>;
 }
 

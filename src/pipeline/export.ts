@@ -3,7 +3,7 @@ import type { Backend } from '../backends/backend.js';
 import { openBackend } from '../backends/open-backend.js';
 import { isMetaColumn } from '../backends/sql.js';
 import { describeErrno, isSluiceError, SluiceError } from '../core/errors.js';
-import type { Fields } from '../core/record.js';
+import { RowBatcher, type RowBatch } from '../core/row-batch.js';
 import { DEFAULT_LIMITS, type Format } from '../core/settings.js';
 import { decodeFile, detectFormat, type DecodedRecord } from '../stages/decode/index.js';
 import { exportRecords, interruptOnSignals, type ExportFormat, type ExportResult, type RowSource } from '../stages/export/index.js';
@@ -65,7 +65,7 @@ export async function exportBackendTable(backend: Backend, options: Omit<ExportT
   const withMeta = options.withMeta ?? false;
   // A table knows its columns: the CSV header needs no pass over the rows.
   const columns = (await backend.tableColumns(table)).map((c) => c.name).filter((name) => withMeta || !isMetaColumn(name));
-  const source: RowSource = () => backend.streamRows(table, { withMeta });
+  const source: RowSource = () => backend.streamRowBatches(table, { withMeta });
   return withInterrupt(options.signal, (signal) => exportRecords(source, { ...options, format, columns, signal }));
 }
 
@@ -73,7 +73,7 @@ export async function exportBackendTable(backend: Backend, options: Omit<ExportT
 export async function convertFile(options: ConvertFileOptions): Promise<ExportResult> {
   const format = options.format ?? exportFormatOf(options.output);
   const inputFormat = options.inputFormat ?? inputFormatOf(options.input);
-  const source: RowSource = () => decodedFields(options.input, inputFormat);
+  const source: RowSource = () => decodedRows(options.input, inputFormat);
   return withInterrupt(options.signal, (signal) => exportRecords(source, { ...options, format, signal }));
 }
 
@@ -95,13 +95,20 @@ function inputFormatOf(input: string): Format {
   });
 }
 
+/** Records per batch handed to the export stage. */
+const CONVERT_BATCH = 1000;
+
 /** The input's records; a malformed one ends the conversion (nothing is written), naming its line. */
-async function* decodedFields(input: string, format: Format): AsyncGenerator<Fields> {
+async function* decodedRows(input: string, format: Format): AsyncGenerator<RowBatch> {
   try {
+    const batcher = new RowBatcher(CONVERT_BATCH);
     for await (const record of decodeFile(input, { format, limits: DEFAULT_LIMITS })) {
       if (record.problem !== undefined || record.fields === null) throw malformedRecord(input, record);
-      yield record.fields;
+      const full = batcher.add(record.fields);
+      if (full !== null) yield full;
     }
+    const last = batcher.take();
+    if (last !== null) yield last;
   } catch (error) {
     throw asInputError(input, error);
   }

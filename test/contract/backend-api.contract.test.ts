@@ -125,9 +125,11 @@ forEachBackend('contract: Backend interface', (db) => {
     await withBackend(t, async (backend) => {
       await write(backend, Array.from({ length: 5000 }, (_v, i) => row(`k${i}`, String(i), i + 1)));
       let seen = 0;
-      for await (const fields of backend.streamRows('items')) {
-        expect(fields.v).toBe(String(seen));
-        if ((seen += 1) === 10) break;
+      for await (const batch of backend.streamRowBatches('items')) {
+        const v = batch.columns.indexOf('v');
+        expect(batch.rows.length).toBeGreaterThan(0);
+        expect(batch.rows.map((values) => values[v])).toEqual(batch.rows.map((_values, i) => String(seen + i)));
+        if ((seen += batch.rows.length) >= 10) break;
       }
       await write(backend, [row('more', 'x', 6000)]);
       expect(await backend.countRows('items')).toBe(5001);

@@ -1,14 +1,14 @@
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe } from 'vitest';
-import { buildRunSettings, openBackend, runPipeline, type Backend, type Fields, type RunOptions, type RunSummary } from '../../src/index.js';
+import { buildRunSettings, openBackend, runPipeline, rowFields, type Backend, type Fields, type RunOptions, type RunSummary } from '../../src/index.js';
 import { ROOT, tempDir } from '../support/cli.js';
 import { HAVE_PG, PG_SKIPPED, freshPgSchema } from '../support/pg.js';
 
 /**
  * The backend contract suite runs every behaviour against each backend: SQLite always,
  * PostgreSQL when SLUICE_TEST_PG_URL is set. Each test gets a fresh database: a new SQLite file,
- * or a new PostgreSQL schema (dropped afterwards). Checks go through the Backend API (streamRows,
+ * or a new PostgreSQL schema (dropped afterwards). Checks go through the Backend API (streamRowBatches,
  * ledger, queries), never backend-specific SQL, so one assertion holds for both.
  */
 export type Kind = 'sqlite' | 'postgres';
@@ -99,11 +99,11 @@ export async function withBackend<T>(t: { db: string }, work: (backend: Backend)
   }
 }
 
-/** A table's rows in insertion order, as streamRows gives them. */
+/** A table's rows in insertion order, as streamRowBatches gives them. */
 export function tableRows(t: TestDb, table: string, withMeta = false): Promise<Fields[]> {
   return withBackend(t, async (backend) => {
     const rows: Fields[] = [];
-    for await (const row of backend.streamRows(table, { withMeta })) rows.push({ ...row });
+    for await (const batch of backend.streamRowBatches(table, { withMeta })) for (const values of batch.rows) rows.push({ ...rowFields(batch.columns, values) });
     return rows;
   });
 }
@@ -119,7 +119,7 @@ export function example(t: TestDb, name: string): string {
 export async function snapshot(db: string, table: string): Promise<unknown> {
   return withBackend({ db }, async (backend) => {
     const target: unknown[] = [];
-    for await (const row of backend.streamRows(table, { withMeta: true })) target.push({ ...row });
+    for await (const batch of backend.streamRowBatches(table, { withMeta: true })) for (const values of batch.rows) target.push({ ...rowFields(batch.columns, values) });
     const letters = (await backend.queries.listDeadLetters({})).map(({ runId, file, line, raw, reason, field, message }) => ({ runId, file, line, raw, reason, field, message }));
     letters.sort((p, q) => (p.file === q.file ? p.line - q.line : p.file < q.file ? -1 : 1));
     const runs = await backend.ledger.listRuns({});

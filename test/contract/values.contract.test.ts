@@ -15,7 +15,7 @@ const EXPECTED: Record<Kind, Record<string, unknown>> = {
 };
 
 forEachBackend('contract: values and names', (db) => {
-  it('streamRows gives each value back with its type, exactly', async () => {
+  it('streamRowBatches gives each value back with its type, exactly', async () => {
     const t = db();
     const file = path.join(t.dir, 'typed.ndjson');
     const text = 'tab\there\nnewline \\ backslash \\N "quoted" é 😀';
@@ -37,7 +37,7 @@ forEachBackend('contract: values and names', (db) => {
     });
   });
 
-  it('streamRows keeps insertion order; an updated row keeps its place', async () => {
+  it('streamRowBatches keeps insertion order; an updated row keeps its place', async () => {
     const t = db();
     const file = path.join(t.dir, 'rows.csv');
     writeFileSync(file, 'id,v\nc,1\na,2\nb,3\n');

@@ -1,4 +1,4 @@
-import type { Fields } from '../../core/record.js';
+import type { RowBatch } from '../../core/row-batch.js';
 import type { LedgerTx } from '../../ledger/ledger.js';
 import type { Backend, BackendTx, ColumnSpec } from '../backend.js';
 import { parsePgUrl, type PgOptions } from './connection.js';
@@ -171,7 +171,7 @@ export class PostgresBackend implements Backend {
     return this.standalone(() => this.target.countRows(table));
   }
 
-  async *streamRows(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<Fields> {
+  async *streamRowBatches(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<RowBatch> {
     const info = await this.standalone(() => this.target.info(table));
     if (info === null) return;
     const inTransaction = this.runner.active;

@@ -1,4 +1,4 @@
-import { emptyFields, type Fields } from '../../core/record.js';
+import type { RowBatch } from '../../core/row-batch.js';
 import { isMetaColumn, quoteIdent } from '../sql.js';
 import type { PgSession } from './session.js';
 import { ROWID, type TableInfo } from './table-info.js';
@@ -8,15 +8,17 @@ const FETCH_SIZE = 2_000;
 
 let cursors = 0;
 
+
 /**
  * A table's rows in insertion order (`_sluice_rowid`) through a server-side cursor, so memory
  * stays constant. Outside a transaction the cursor lives in its own read-only REPEATABLE READ
  * transaction: one consistent snapshot from the first row to the last, even while a loader
  * commits batches. Inside one (a dry run), it reads the transaction's own state.
  */
-export async function* streamTable(session: PgSession, table: string, info: TableInfo, withMeta: boolean, inTransaction: boolean): AsyncGenerator<Fields> {
+export async function* streamTable(session: PgSession, table: string, info: TableInfo, withMeta: boolean, inTransaction: boolean): AsyncGenerator<RowBatch> {
   const columns = info.columns.filter((c) => withMeta || !isMetaColumn(c.name));
   if (columns.length === 0) return;
+  const names = columns.map((c) => c.name);
   const name = `sluice_rows_${(cursors += 1)}`;
   const order = info.hasRowid ? ` ORDER BY ${ROWID}` : '';
   const select = `SELECT ${columns.map((c) => quoteIdent(c.physical)).join(', ')} FROM ${quoteIdent(table)}${order}`;
@@ -26,11 +28,7 @@ export async function* streamTable(session: PgSession, table: string, info: Tabl
     await session.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${select}`, undefined, `reading ${table}`);
     for (;;) {
       const rows = await session.queryRows(`FETCH ${FETCH_SIZE} FROM ${name}`);
-      for (const values of rows) {
-        const fields = emptyFields();
-        columns.forEach((c, i) => (fields[c.name] = values[i]));
-        yield fields;
-      }
+      if (rows.length > 0) yield { columns: names, rows };
       if (rows.length < FETCH_SIZE) break;
     }
     await session.query(`CLOSE ${name}`);

@@ -1,10 +1,13 @@
 import { SluiceError } from '../../core/errors.js';
-import type { Fields } from '../../core/record.js';
+import type { RowBatch } from '../../core/row-batch.js';
 import type { Backend, BackendTx, ColumnSpec } from '../backend.js';
 import { openSqlite, type Db, type OpenOptions } from './connection.js';
 import { SqliteLedger, SqliteLedgerTx } from './sqlite-ledger.js';
 import { SqliteQueries } from './sqlite-queries.js';
 import { SqliteTarget } from './sqlite-target.js';
+
+/** Rows per streamed batch: per-row awaits cost more than the export's encoding. */
+const STREAM_BATCH_ROWS = 1000;
 
 /**
  * SQLite behind the async Backend interface. better-sqlite3 is synchronous, which suits a
@@ -91,8 +94,8 @@ export class SqliteBackend implements Backend {
     return this.target.countRows(table);
   }
 
-  async *streamRows(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<Fields> {
-    yield* this.target.iterate(table, options.withMeta ?? false);
+  async *streamRowBatches(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<RowBatch> {
+    yield* this.target.iterate(table, options.withMeta ?? false, STREAM_BATCH_ROWS);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { SluiceError } from '../../core/errors.js';
-import { emptyFields, type Fields } from '../../core/record.js';
+import type { RowBatch } from '../../core/row-batch.js';
 import type { ColumnSpec, ColumnType, ExistingRow, TargetRow, TargetSpec, WriteMode } from '../backend.js';
 import { META, isMetaColumn, metaColumns, placeholders, quoteIdent, rowsPerStatement } from '../sql.js';
 import type { Db } from './connection.js';
@@ -176,24 +176,35 @@ export class SqliteTarget {
     this.statements.clear();
   }
 
-  /** Rows in insertion order; BigInt only where a number would lose precision. */
-  *iterate(table: string, withMeta: boolean): Generator<Fields> {
-    const names = this.columns(table)
-      .map((c) => c.name)
-      .filter((name) => withMeta || !isMetaColumn(name));
-    if (names.length === 0) return;
+  /**
+   * Rows in insertion order, `batchRows` at a time, from one statement (one snapshot); BigInt
+   * only where a number would lose precision.
+   */
+  *iterate(table: string, withMeta: boolean, batchRows: number): Generator<RowBatch> {
+    const columns = this.columns(table).filter((c) => withMeta || !isMetaColumn(c.name));
+    if (columns.length === 0) return;
+    const names = columns.map((c) => c.name);
+    // TEXT and REAL columns never hold integers: only the others need BigInt-safe reading.
+    const integral = columns.map((c) => c.type !== 'text' && c.type !== 'real');
     const statement = this.db.prepare(`SELECT ${names.map(quoteIdent).join(', ')} FROM ${quoteIdent(table)} ORDER BY rowid`);
-    statement.raw(true).safeIntegers(true);
+    statement.raw(true).safeIntegers(integral.includes(true));
+    let rows: unknown[][] = [];
     for (const values of statement.iterate() as Iterable<unknown[]>) {
-      const fields = emptyFields();
-      for (let i = 0; i < names.length; i += 1) fields[names[i] as string] = fromSqlValue(values[i]);
-      yield fields;
+      for (let i = 0; i < names.length; i += 1) if (integral[i]) values[i] = fromSqlValue(values[i]);
+      if (rows.push(values) === batchRows) {
+        yield { columns: names, rows };
+        rows = [];
+      }
     }
+    if (rows.length > 0) yield { columns: names, rows };
   }
 }
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 function fromSqlValue(value: unknown): unknown {
-  if (typeof value === 'bigint' && value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
+  if (typeof value === 'bigint' && value >= MIN_SAFE && value <= MAX_SAFE) return Number(value);
   return value;
 }
 

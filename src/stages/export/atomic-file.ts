@@ -40,7 +40,7 @@ export async function writeFileAtomic(
     if (mode !== null) await temp.handle.chmod(mode);
     const out = new ChunkWriter(temp.handle, options.signal);
     await fill(out);
-    await out.flush();
+    await out.drain();
     await temp.handle.sync();
     open = false;
     await temp.handle.close();

@@ -9,10 +9,14 @@ export const CHUNK_CHARS = 64 * 1024;
 
 /**
  * A buffered writer over one file handle. `push` is synchronous so the per-record loop does not
- * pay an await per record; the caller awaits `flush` when `full` says a chunk is ready.
+ * pay an await per record; the caller awaits `flush` when `full` says a chunk is ready. A flushed
+ * chunk is written while the caller encodes the next one (one write in flight); its failure is
+ * thrown by the next `flush` or by `drain`, which the caller awaits before the file counts.
  */
 export class ChunkWriter {
   private pending = '';
+  /** The write in flight: resolves to its error, or null, so a failure is never unhandled. */
+  private inFlight: Promise<unknown> = Promise.resolve(null);
 
   constructor(
     private readonly handle: ExportFileHandle,
@@ -27,17 +31,39 @@ export class ChunkWriter {
     this.pending += text;
   }
 
+  /** Starts writing the pending text once the previous write has finished. */
   async flush(): Promise<void> {
-    this.signal?.throwIfAborted();
+    await this.settle();
     if (this.pending === '') return;
     const chunk = Buffer.from(this.pending, 'utf8');
     this.pending = '';
-    await this.writeBytes(chunk);
+    this.inFlight = this.write(chunk).then(
+      () => null,
+      (error: unknown) => error ?? new Error('write failed'),
+    );
   }
 
-  /** Writes raw bytes (after any pending text), looping over short writes. */
+  /** Everything pushed is written (or its failure thrown). */
+  async drain(): Promise<void> {
+    await this.flush();
+    await this.settle();
+  }
+
+  /** Writes raw bytes after any pending text, and waits for them. */
   async writeBytes(chunk: Uint8Array): Promise<void> {
-    if (this.pending !== '') await this.flush();
+    await this.drain();
+    await this.write(chunk);
+  }
+
+  private async settle(): Promise<void> {
+    const error = await this.inFlight;
+    this.inFlight = Promise.resolve(null);
+    if (error !== null) throw error;
+    this.signal?.throwIfAborted();
+  }
+
+  /** Loops over short writes. */
+  private async write(chunk: Uint8Array): Promise<void> {
     this.signal?.throwIfAborted();
     let offset = 0;
     while (offset < chunk.length) {

@@ -1,4 +1,3 @@
-import type { Fields } from '../../core/record.js';
 import { neutralizeFormula } from './formula-guard.js';
 
 /** RFC 4180: a field holding a quote, a comma or a line break is quoted. */
@@ -29,12 +28,10 @@ function quoted(text: string): string {
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** A record as one CSV line in `columns` order; a field the record lacks is an empty cell. */
-export function csvLine(fields: Fields, columns: readonly string[], options: CsvOptions): string {
-  let line = columns.length > 0 ? csvCell(fields[columns[0] as string], options) : '';
-  for (let i = 1; i < columns.length; i += 1) {
-    line += ',' + csvCell(fields[columns[i] as string], options);
-  }
+/** A row's values as one CSV line; `undefined` (a field the record lacks) is an empty cell. */
+export function csvLine(values: readonly unknown[], options: CsvOptions): string {
+  let line = values.length > 0 ? csvCell(values[0], options) : '';
+  for (let i = 1; i < values.length; i += 1) line += ',' + csvCell(values[i], options);
   // In a one-column file an empty cell would be a blank line, which readers skip as no record.
   return (line === '' ? '""' : line) + CSV_EOL;
 }

@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { emptyFields, toFields, type Fields } from '../../core/record.js';
-import { createEncoder, jsonObject } from './encoders.js';
+import { toFields, type Fields } from '../../core/record.js';
+import { createEncoder, type RecordEncoder } from './encoders.js';
 import type { ExportFormat } from './types.js';
 
+/** One record through an encoder, as a batch of one row. */
+function encodeOne(encoder: RecordEncoder, fields: Fields): string {
+  const columns = Object.keys(fields);
+  return encoder.rows(columns)(columns.map((name) => fields[name]));
+}
+
 function encodeAll(format: ExportFormat, records: Fields[], columns: string[] = []): string {
-  const encoder = createEncoder(format, { columns, formulaGuard: true, checkEveryRecord: true });
-  return encoder.head() + records.map((r) => encoder.record(r)).join('') + encoder.tail();
+  const encoder = createEncoder(format, { columns, formulaGuard: true });
+  return encoder.head() + records.map((r) => encodeOne(encoder, r)).join('') + encoder.tail();
+}
+
+function jsonObject(fields: Fields): string {
+  return encodeOne(createEncoder('ndjson', { columns: [], formulaGuard: true }), fields).trimEnd();
 }
 
 const records = [toFields({ id: 1, name: 'Ann' }), toFields({ id: 2, tags: ['a'], name: null })];
@@ -38,17 +48,16 @@ describe('jsonObject', () => {
   });
 
   it('writes integers beyond 2^53 (BigInt from the database) as exact JSON numbers', () => {
-    const fields = emptyFields();
-    fields.id = 2n ** 64n;
-    fields.name = 'big';
-    fields.gone = undefined;
-    expect(jsonObject(fields)).toBe('{"id":18446744073709551616,"name":"big"}');
+    expect(jsonObject(toFields({ id: 2n ** 64n, name: 'big', gone: undefined }))).toBe('{"id":18446744073709551616,"name":"big"}');
+  });
+
+  it('writes values as JSON.stringify does: non-finite numbers as null, dates as ISO text, nested values as JSON', () => {
+    const fields = toFields({ a: NaN, b: Infinity, c: new Date('2024-05-01T10:00:00Z'), d: { x: [1, 'y'] }, e: true, f: null, g: 'q"uote' });
+    expect(jsonObject(fields)).toBe(JSON.stringify({ ...fields }));
   });
 
   it('still fails on values JSON cannot express at all', () => {
-    const fields = emptyFields();
-    fields.nested = { deep: 1n };
-    expect(() => jsonObject(fields)).toThrow(/BigInt/);
+    expect(() => jsonObject(toFields({ nested: { deep: 1n } }))).toThrow(/BigInt/);
   });
 });
 
@@ -63,16 +72,15 @@ describe('CSV encoder', () => {
   });
 
   it('refuses a field the header lacks, instead of dropping it', () => {
-    const encoder = createEncoder('csv', { columns: ['a'], formulaGuard: true, checkEveryRecord: true });
-    encoder.record(toFields({ a: 1 }));
-    expect(() => encoder.record(toFields({ a: 1, surprise: 2 }))).toThrow(/"surprise" that is not in the header/);
+    const encoder = createEncoder('csv', { columns: ['a'], formulaGuard: true });
+    encodeOne(encoder, toFields({ a: 1 }));
+    expect(() => encodeOne(encoder, toFields({ a: 1, surprise: 2 }))).toThrow(/"surprise" that is not in the header/);
   });
 
-  it('with a schema header, checks the first record only (a table gives every row the same fields)', () => {
-    const encoder = createEncoder('csv', { columns: ['a'], formulaGuard: true, checkEveryRecord: false });
-    expect(() => encoder.record(toFields({ a: 1, b: 2 }))).toThrow(/"b"/);
-    const fresh = createEncoder('csv', { columns: ['a'], formulaGuard: true, checkEveryRecord: false });
-    fresh.record(toFields({ a: 1 }));
-    expect(fresh.record(toFields({ a: 2, b: 2 }))).toBe('2\r\n');
+  it('puts the columns of a batch in header order', () => {
+    const encoder = createEncoder('csv', { columns: ['a', 'b', 'c'], formulaGuard: true });
+    const row = encoder.rows(['c', 'a']);
+    expect(row(['C', 'A'])).toBe('A,,C\r\n');
+    expect(encoder.rows(['a', 'b', 'c'])([1, null, undefined])).toBe('1,,\r\n');
   });
 });

@@ -1,13 +1,18 @@
-import type { Fields } from '../../core/record.js';
 import { csvHeader, csvLine, type CsvOptions } from './csv.js';
 import type { ExportFormat } from './types.js';
 
-/** Turns records into the text of one output format, one record at a time. */
+/** Encodes one row: its values in the order of the columns the encoder was made for. */
+export type RowEncoder = (values: readonly unknown[]) => string;
+
+/** Turns rows into the text of one output format. */
 export interface RecordEncoder {
   /** Text before the first record. */
   head(): string;
-  /** One record's text, with whatever separates it from the previous one. */
-  record(fields: Fields): string;
+  /**
+   * The encoder of rows with these columns, made once per column list (a table streams one list
+   * for all its rows). Throws when such rows cannot be written (a field the CSV header lacks).
+   */
+  rows(columns: readonly string[]): RowEncoder;
   /** Text after the last record. */
   tail(): string;
 }
@@ -15,13 +20,6 @@ export interface RecordEncoder {
 export interface EncoderOptions extends CsvOptions {
   /** CSV header, in order; every field a record has must be one of them. */
   columns: readonly string[];
-  /**
-   * Check every record's fields against the header (a header from a pass over a file, which may
-   * change between passes), or only the first one's (a table's schema: one SELECT gives every
-   * row the same fields, so the first row proves the header; checking each row costs a third of
-   * the encoding time).
-   */
-  checkEveryRecord: boolean;
 }
 
 export function createEncoder(format: ExportFormat, options: EncoderOptions): RecordEncoder {
@@ -29,32 +27,43 @@ export function createEncoder(format: ExportFormat, options: EncoderOptions): Re
     case 'json':
       return new JsonArrayEncoder();
     case 'ndjson':
-      return { head: () => '', record: (fields) => `${jsonObject(fields)}\n`, tail: () => '' };
+      return { head: () => '', rows: (columns) => jsonObjects(columns, '', '\n'), tail: () => '' };
     case 'csv':
       return new CsvEncoder(options);
   }
 }
 
 /**
- * A record as JSON text. Integers beyond 2^53 come from the database as BigInt, which
- * JSON.stringify refuses; they are written as exact JSON numbers. The common case stays on the
- * fast native path; only a record that holds a BigInt takes the field-by-field one.
+ * Rows as JSON objects, built member by member: a value `undefined` (no such field) is left out
+ * as JSON.stringify would, and integers beyond 2^53 (BigInt from the database) are written as
+ * exact JSON numbers, which JSON.stringify refuses.
  */
-export function jsonObject(fields: Fields): string {
-  try {
-    return JSON.stringify(fields);
-  } catch (error) {
-    if (!Object.values(fields).some((value) => typeof value === 'bigint')) throw error;
-    // Like JSON.stringify, a field whose value is undefined is left out.
-    const members = Object.keys(fields)
-      .filter((key) => fields[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${jsonValue(fields[key])}`);
-    return `{${members.join(',')}}`;
-  }
+function jsonObjects(columns: readonly string[], before: string, after: string): RowEncoder {
+  const names = columns.map((name) => `${JSON.stringify(name)}:`);
+  return (values) => {
+    let text = '';
+    for (let i = 0; i < names.length; i += 1) {
+      const value = values[i];
+      if (value === undefined) continue;
+      text += (text === '' ? '' : ',') + (names[i] as string) + jsonValue(value);
+    }
+    return `${before}{${text}}${after}`;
+  };
 }
 
 function jsonValue(value: unknown): string {
-  return typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'bigint':
+    case 'boolean':
+      return String(value);
+    default:
+      // null, objects, arrays, dates: as JSON.stringify writes them (a nested BigInt throws).
+      return JSON.stringify(value) ?? 'null';
+  }
 }
 
 /** A JSON array with one record per line: valid JSON that still streams and diffs well. */
@@ -65,9 +74,9 @@ class JsonArrayEncoder implements RecordEncoder {
     return '[';
   }
 
-  record(fields: Fields): string {
-    this.count += 1;
-    return (this.count === 1 ? '\n' : ',\n') + jsonObject(fields);
+  rows(columns: readonly string[]): RowEncoder {
+    const object = jsonObjects(columns, '', '');
+    return (values) => ((this.count += 1) === 1 ? '\n' : ',\n') + object(values);
   }
 
   tail(): string {
@@ -76,33 +85,35 @@ class JsonArrayEncoder implements RecordEncoder {
 }
 
 class CsvEncoder implements RecordEncoder {
-  private readonly known: ReadonlySet<string>;
-  private checked = false;
+  private readonly position: ReadonlyMap<string, number>;
 
   constructor(private readonly options: EncoderOptions) {
-    this.known = new Set(options.columns);
+    this.position = new Map(options.columns.map((name, i) => [name, i]));
   }
 
   head(): string {
     return this.options.columns.length === 0 ? '' : csvHeader(this.options.columns, this.options);
   }
 
-  record(fields: Fields): string {
-    if (this.options.checkEveryRecord || !this.checked) this.checkFields(fields);
-    return csvLine(fields, this.options.columns, this.options);
-  }
-
-  /** The header is fixed before writing; a field it lacks would be silently dropped. */
-  private checkFields(fields: Fields): void {
-    this.checked = true;
-    for (const key in fields) {
-      if (!this.known.has(key)) {
-        throw new Error(`it has a field "${key}" that is not in the header (the source changed during the export)`);
-      }
-    }
+  rows(columns: readonly string[]): RowEncoder {
+    const header = this.options.columns;
+    // The header is fixed before writing; a field it lacks would be silently dropped.
+    const positions = columns.map((name) => {
+      const at = this.position.get(name);
+      if (at === undefined) throw new Error(`it has a field "${name}" that is not in the header (the source changed during the export)`);
+      return at;
+    });
+    const inOrder = positions.length === header.length && positions.every((at, i) => at === i);
+    return inOrder ? (values) => csvLine(values, this.options) : (values) => csvLine(reorder(values, positions, header.length), this.options);
   }
 
   tail(): string {
     return '';
   }
+}
+
+function reorder(values: readonly unknown[], positions: readonly number[], width: number): unknown[] {
+  const row = new Array<unknown>(width);
+  for (let i = 0; i < positions.length; i += 1) row[positions[i] as number] = values[i];
+  return row;
 }

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, statSync, utimesSync, writeFileSyn
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyFields, type Fields } from '../../core/record.js';
-import { sampleRecords, scratchDir, snapshot, sourceOf, tempFilesIn } from '../../../test/fixtures/export/helpers.js';
+import { batched, sampleRecords, scratchDir, snapshot, sourceOf, tempFilesIn } from '../../../test/fixtures/export/helpers.js';
 import { exportRecords } from './export.js';
 import { STALE_TEMP_AGE_MS } from './temp-files.js';
 
@@ -66,8 +66,8 @@ describe('exportRecords', () => {
     const source = async function* () {
       yield fields;
     };
-    await exportRecords(source, { output: join(dir, 'p.csv'), format: 'csv' });
-    await exportRecords(source, { output: join(dir, 'p.ndjson'), format: 'ndjson' });
+    await exportRecords(batched(source), { output: join(dir, 'p.csv'), format: 'csv' });
+    await exportRecords(batched(source), { output: join(dir, 'p.ndjson'), format: 'ndjson' });
     expect(readFileSync(join(dir, 'p.csv'), 'utf8')).toBe('__proto__,id\r\nx,1\r\n');
     expect(readFileSync(join(dir, 'p.ndjson'), 'utf8')).toBe('{"__proto__":"x","id":1}\n');
   });
@@ -135,7 +135,7 @@ describe('--require', () => {
       fields.id = pass === 1 ? 1 : null;
       yield fields;
     };
-    await expect(exportRecords(source, { output, format: 'json', require: ['id'] })).rejects.toThrow(/the source changed during the export/);
+    await expect(exportRecords(batched(source), { output, format: 'json', require: ['id'] })).rejects.toThrow(/the source changed during the export/);
     expect(existsSync(output)).toBe(false);
     expect(tempFilesIn(dir)).toEqual([]);
   });
@@ -156,7 +156,7 @@ describe('streaming', () => {
     const before = process.memoryUsage().heapUsed;
     let peak = before;
     const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 5);
-    const result = await exportRecords(source, { output: join(dir, 'big.csv'), format: 'csv' });
+    const result = await exportRecords(batched(source), { output: join(dir, 'big.csv'), format: 'csv' });
     clearInterval(timer);
     expect(result.exported).toBe(count);
     // Held rows would take hundreds of MB; the writer needs a few chunks.

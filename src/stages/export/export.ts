@@ -1,9 +1,8 @@
 import { isSluiceError, SluiceError } from '../../core/errors.js';
-import type { Fields } from '../../core/record.js';
 import { copyFileAtomic, writeFileAtomic } from './atomic-file.js';
-import { createEncoder, type RecordEncoder } from './encoders.js';
+import { createEncoder, type RecordEncoder, type RowEncoder } from './encoders.js';
 import { nodeExportFs, type ExportFs } from './export-fs.js';
-import { missingRequired, requireFailureMessage, scanRecords } from './scan.js';
+import { requireFailureMessage, requiredCheck, scanRecords, type RequiredCheck } from './scan.js';
 import { exportWriteError, resolveTarget, type ExportTarget } from './target.js';
 import type { ExportFormat, ExportResult, RowSource } from './types.js';
 
@@ -51,7 +50,7 @@ export async function exportRecords(source: RowSource, options: ExportOptions): 
   const done = { format: options.format, path: options.output };
   if (options.dryRun) return { status: 'dry-run', exported: counted, backup: null, ...done };
   const backup = options.backup ? await keepBackup(target, fs, options.signal) : null;
-  const encoder = createEncoder(options.format, { columns, formulaGuard: options.formulaGuard ?? true, checkEveryRecord: needsHeaderPass });
+  const encoder = createEncoder(options.format, { columns, formulaGuard: options.formulaGuard ?? true });
   const exported = await writeRecords(source, target, encoder, { ...options, fs, require: required });
   return { status: 'exported', exported, backup, ...done };
 }
@@ -73,10 +72,14 @@ async function writeRecords(source: RowSource, target: ExportTarget, encoder: Re
     target,
     async (out) => {
       out.push(encoder.head());
-      for await (const fields of source()) {
+      let rows: BatchWriter | null = null;
+      for await (const batch of source()) {
         options.signal?.throwIfAborted();
-        count += 1;
-        out.push(encodeRecord(encoder, fields, count, target, options));
+        if (rows?.columns !== batch.columns) rows = batchWriter(encoder, batch.columns, count + 1, target, options);
+        // One string per batch: a push per record costs as much as encoding it.
+        let text = '';
+        for (const values of batch.rows) text += encodeRecord(rows, values, (count += 1), target, options);
+        out.push(text);
         if (out.full) await out.flush();
       }
       out.push(encoder.tail());
@@ -86,19 +89,38 @@ async function writeRecords(source: RowSource, target: ExportTarget, encoder: Re
   return count;
 }
 
+/** How rows with one column list are encoded and checked; made once per list. */
+interface BatchWriter {
+  columns: readonly string[];
+  encode: RowEncoder;
+  missing: RequiredCheck;
+}
+
+function batchWriter(encoder: RecordEncoder, columns: readonly string[], n: number, target: ExportTarget, options: WriteOptions): BatchWriter {
+  try {
+    return { columns, encode: encoder.rows(columns), missing: requiredCheck(columns, options.require) };
+  } catch (error) {
+    throw cannotWrite(error, n, target, options);
+  }
+}
+
 /** Encodes one record; a record that cannot be written fails the export, naming the record. */
-function encodeRecord(encoder: RecordEncoder, fields: Fields, n: number, target: ExportTarget, options: WriteOptions): string {
+function encodeRecord(rows: BatchWriter, values: readonly unknown[], n: number, target: ExportTarget, options: WriteOptions): string {
   try {
     // Checked again while writing: the source may have changed since the validation pass.
-    const missing = options.require.length > 0 ? missingRequired(fields, options.require) : [];
+    const missing = rows.missing(values);
     if (missing.length > 0) {
       const message = `nothing exported to ${target.display}: record ${n} lacks required fields (${missing.join(', ')}); the source changed during the export`;
       throw new SluiceError('EXPORT_VALIDATE', message, { file: target.display });
     }
-    return encoder.record(fields);
+    return rows.encode(values);
   } catch (error) {
-    if (isSluiceError(error)) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw exportWriteError(target.display, `record ${n} cannot be written as ${options.format.toUpperCase()}: ${reason}`, error);
+    throw cannotWrite(error, n, target, options);
   }
+}
+
+function cannotWrite(error: unknown, n: number, target: ExportTarget, options: WriteOptions): unknown {
+  if (isSluiceError(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return exportWriteError(target.display, `record ${n} cannot be written as ${options.format.toUpperCase()}: ${reason}`, error);
 }

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../core/errors.js';
 import { emptyFields, type Fields } from '../../core/record.js';
+import { rowFields } from '../../core/row-batch.js';
 import {
+  batched,
   canMount,
   errnoError,
   instrumentedFs,
@@ -87,7 +89,7 @@ describe('injected faults', () => {
         if (bytesSoFar > 200_000) throw errnoError('ENOSPC', 'write');
       },
     });
-    const message = await expectCleanFailure(exportRecords(manyRecords(10_000), { output, format: 'ndjson', fs }), dir);
+    const message = await expectCleanFailure(exportRecords(batched(manyRecords(10_000)), { output, format: 'ndjson', fs }), dir);
     expect(message).toBe(`cannot write ${output}: no space left on device`);
   });
 
@@ -123,12 +125,12 @@ describe('real faults', () => {
     const output = join(dir, 'out.json');
     writeFileSync(output, 'old');
     const source = async function* (): AsyncGenerator<Fields> {
-      yield* sample();
+      for await (const batch of sample()) for (const values of batch.rows) yield rowFields(batch.columns, values);
       const bad = emptyFields();
       bad.nested = { n: 1n };
       yield bad;
     };
-    const message = await expectCleanFailure(exportRecords(source, { output, format: 'json' }), dir);
+    const message = await expectCleanFailure(exportRecords(batched(source), { output, format: 'json' }), dir);
     expect(message).toMatch(new RegExp(`^cannot write ${output}: record 5 cannot be written as JSON: .*BigInt`));
   });
 
@@ -139,7 +141,7 @@ describe('real faults', () => {
       yield* manyRecords(5000)();
       throw new Error('database disk image is malformed');
     };
-    const message = await expectCleanFailure(exportRecords(source, { output, format: 'ndjson' }), dir);
+    const message = await expectCleanFailure(exportRecords(batched(source), { output, format: 'ndjson' }), dir);
     expect(message).toBe(`cannot write ${output}: database disk image is malformed`);
   });
 });
@@ -178,7 +180,7 @@ describe.runIf(canMount())('real faults on mounted file systems', () => {
     await withMount(['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs'], small, async () => {
       const output = join(small, 'out.ndjson');
       writeFileSync(output, 'old complete file\n');
-      const message = await expectCleanFailure(exportRecords(manyRecords(2000), { output, format: 'ndjson' }), small);
+      const message = await expectCleanFailure(exportRecords(batched(manyRecords(2000)), { output, format: 'ndjson' }), small);
       expect(message).toBe(`cannot write ${output}: no space left on device`);
     });
   });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toFields } from '../../core/record.js';
-import { missingRequired, requireFailureMessage, scanRecords } from './scan.js';
+import { requireFailureMessage, requiredCheck, scanRecords } from './scan.js';
 import { sourceOf } from '../../../test/fixtures/export/helpers.js';
 
 describe('scanRecords', () => {
@@ -22,9 +21,9 @@ describe('scanRecords', () => {
   });
 });
 
-describe('missingRequired', () => {
+describe('requiredCheck', () => {
   it('treats absent, null, empty and blank text as missing; 0 and false as present', () => {
-    const fields = toFields({ a: null, b: '', c: '  ', d: 0, e: false, f: 'x' });
-    expect(missingRequired(fields, ['a', 'b', 'c', 'd', 'e', 'f', 'g'])).toEqual(['a', 'b', 'c', 'g']);
+    const check = requiredCheck(['a', 'b', 'c', 'd', 'e', 'f', 'h'], ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
+    expect(check([null, '', '  ', 0, false, 'x', undefined])).toEqual(['a', 'b', 'c', 'g', 'h']);
   });
 });

@@ -1,4 +1,4 @@
-import type { Fields } from '../../core/record.js';
+import type { RowBatch } from '../../core/row-batch.js';
 
 /** How many failing records a --require message lists before it only counts. */
 export const LISTED_PROBLEMS = 5;
@@ -25,12 +25,21 @@ export interface ScanOptions {
   signal?: AbortSignal;
 }
 
-/** A required field is missing when absent, null, or text that is empty or only whitespace. */
-export function missingRequired(fields: Fields, required: readonly string[]): string[] {
-  return required.filter((name) => {
-    const value = fields[name];
-    return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
-  });
+/** The required fields a row lacks, for rows with these columns. */
+export type RequiredCheck = (values: readonly unknown[]) => string[];
+
+/**
+ * A required field is missing when absent, null, or text that is empty or only whitespace. Made
+ * once per column list: the positions of the required fields are looked up once.
+ */
+export function requiredCheck(columns: readonly string[], required: readonly string[]): RequiredCheck {
+  if (required.length === 0) return () => [];
+  const at = required.map((name) => columns.indexOf(name));
+  return (values) => required.filter((_name, i) => isBlank(at[i] === -1 ? undefined : values[at[i] as number]));
+}
+
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
 /**
@@ -38,18 +47,20 @@ export function missingRequired(fields: Fields, required: readonly string[]): st
  * header. It keeps only the first problems and the column names, never the rows, so it runs in
  * constant memory whatever the size of the source.
  */
-export async function scanRecords(rows: AsyncIterable<Fields>, options: ScanOptions): Promise<ScanResult> {
+export async function scanRecords(batches: AsyncIterable<RowBatch>, options: ScanOptions): Promise<ScanResult> {
   const columns = new Set<string>();
   const result: ScanResult = { count: 0, columns: [], problems: [], problemCount: 0 };
-  for await (const fields of rows) {
+  for await (const batch of batches) {
     options.signal?.throwIfAborted();
-    result.count += 1;
-    if (options.collectColumns) for (const key in fields) columns.add(key);
-    if (options.require.length === 0) continue;
-    const missing = missingRequired(fields, options.require);
-    if (missing.length === 0) continue;
-    result.problemCount += 1;
-    if (result.problems.length < LISTED_PROBLEMS) result.problems.push({ record: result.count, fields: missing });
+    if (options.collectColumns) for (const name of batch.columns) columns.add(name);
+    const check = requiredCheck(batch.columns, options.require);
+    for (const values of batch.rows) {
+      result.count += 1;
+      const missing = check(values);
+      if (missing.length === 0) continue;
+      result.problemCount += 1;
+      if (result.problems.length < LISTED_PROBLEMS) result.problems.push({ record: result.count, fields: missing });
+    }
   }
   result.columns = [...columns];
   return result;

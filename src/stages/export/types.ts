@@ -1,14 +1,15 @@
-import type { Fields } from '../../core/record.js';
+import type { RowBatch } from '../../core/row-batch.js';
 
 export type ExportFormat = 'json' | 'csv' | 'ndjson';
 
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'csv', 'ndjson'];
 
 /**
- * A re-iterable source of records: every call starts a fresh pass from the first record. Passes
- * (require check, CSV header) are made by calling it again instead of holding rows in memory.
+ * A re-iterable source of records, in batches of rows (an await or an object per record would
+ * cost more than its encoding): every call starts a fresh pass from the first record. Passes (require check, CSV
+ * header) are made by calling it again instead of holding rows in memory.
  */
-export type RowSource = () => AsyncIterable<Fields>;
+export type RowSource = () => AsyncIterable<RowBatch>;
 
 export interface ExportResult {
   status: 'exported' | 'dry-run';
