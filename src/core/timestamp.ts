@@ -10,6 +10,11 @@ const PLAIN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
 
 export function canonicalTimestamp(text: string): string | null {
   if (text.length === 19 && PLAIN.test(text)) return plainTimestamp(text);
+  // `...:SSZ` is the same UTC time as the plain form.
+  if (text.length === 20 && (text.endsWith('Z') || text.endsWith('z'))) {
+    const plain = text.slice(0, 19);
+    if (PLAIN.test(plain)) return plainTimestamp(plain);
+  }
   return fullTimestamp(text);
 }
 
