@@ -55,10 +55,15 @@ export function upsertSql(table: string, stage: string, spec: TargetSpec, mode: 
   const seq = position(META.seq);
   const order = WINNER_ORDER[mode](seq, spec.cursor === null ? seq : position(META.cursor));
   const targetColumns = columns.map((c) => quoteIdent(c.physical));
-  const set = targetColumns.map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+  // The key is equal by definition of the conflict; leaving it out lets PostgreSQL update in place (HOT).
+  const keyColumn = quoteIdent(physicalName(spec.key as string));
+  const set = targetColumns
+    .filter((c) => c !== keyColumn)
+    .map((c) => `${c} = EXCLUDED.${c}`)
+    .join(', ');
   // Keys already unique (the usual case, checked by the caller) need no DISTINCT ON pass.
   const source = uniqueKeys ? quoteIdent(stage) : `(SELECT DISTINCT ON (${key}) * FROM ${quoteIdent(stage)} ORDER BY ${key}, ${order})`;
   return `INSERT INTO ${quoteIdent(table)} AS x (${targetColumns.join(', ')})
     SELECT ${staged.join(', ')} FROM ${source} s ORDER BY ${seq}
-    ON CONFLICT (${quoteIdent(physicalName(spec.key as string))}) DO UPDATE SET ${set} WHERE ${GUARDS[mode]}`;
+    ON CONFLICT (${keyColumn}) DO UPDATE SET ${set} WHERE ${GUARDS[mode]}`;
 }

@@ -225,7 +225,11 @@ function jsonArray(values: readonly unknown[]): string {
 function conflictClause(spec: TargetSpec, mode: WriteMode, columns: string[]): string {
   if (mode === 'insert' || spec.key === null) return '';
   const key = quoteIdent(spec.key);
-  const set = columns.map((c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`).join(', ');
+  // The key is equal by definition of the conflict: setting it would rewrite its index entry.
+  const set = columns
+    .filter((c) => c !== spec.key)
+    .map((c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`)
+    .join(', ');
   const run = META.runId;
   const seq = META.seq;
   const guards: Record<Exclude<WriteMode, 'insert'>, string> = {
