@@ -144,6 +144,19 @@ const TYPES: Record<Dialect, Record<ColumnKind, string>> = {
   postgres: { id: 'BIGSERIAL PRIMARY KEY', int: 'BIGINT', text: 'TEXT', any: 'TEXT' },
 };
 
+/**
+ * Lineage is stored compactly: one row per record, its outcome. A record whose outcome is a
+ * merge decision (load, skip-stale, skip-duplicate) was staged first; that `stage` step is not
+ * stored (it would double the rows written per record) but derived here. Rows `stage` stored by
+ * earlier versions are replaced by the derived ones, so old and new ledgers read the same.
+ */
+export const LINEAGE_STEPS_SQL = `SELECT run_id, file_id, line, key, step FROM _sluice_lineage WHERE step <> 'stage'
+  UNION ALL
+  SELECT run_id, file_id, line, key, 'stage' FROM _sluice_lineage WHERE step IN ('load', 'skip-stale', 'skip-duplicate')`;
+
+/** Every lineage step, `stage` included, for SQL users: what `sluice lineage` reads. */
+export const LINEAGE_VIEW = '_sluice_lineage_steps';
+
 /** The DDL that creates the ledger (idempotent: IF NOT EXISTS everywhere). */
 export function ledgerDdl(dialect: Dialect, quote: (name: string) => string): string[] {
   const statements: string[] = [];
@@ -156,5 +169,8 @@ export function ledgerDdl(dialect: Dialect, quote: (name: string) => string): st
       statements.push(`CREATE INDEX IF NOT EXISTS ${quote(name)} ON ${quote(table.name)} (${index.map(quote).join(', ')})`);
     }
   }
+  // PostgreSQL has no CREATE VIEW IF NOT EXISTS; its DDL runs under a lock (postgres/connection.ts).
+  const view = dialect === 'sqlite' ? 'CREATE VIEW IF NOT EXISTS' : 'CREATE OR REPLACE VIEW';
+  statements.push(`${view} ${quote(LINEAGE_VIEW)} AS ${LINEAGE_STEPS_SQL}`);
   return statements;
 }

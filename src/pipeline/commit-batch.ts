@@ -79,7 +79,8 @@ export async function commitBatch(context: CommitContext, batch: Batch, source: 
     await tx.ledger.insertLineage(context.runId, batch.lineage);
     await tx.ledger.insertDeadLetters(context.runId, context.pipeline, batch.deadLetters);
     if (batch.replayed.length > 0) await tx.ledger.markReplayed(batch.replayed, context.runId);
-    batch.count('lineage_entries', batch.lineage.length);
+    // Counted as read: a staged record has two entries (stage, then its outcome), one stored.
+    batch.count('lineage_entries', batch.lineage.length + batch.staged.length);
     const done = source?.done ?? false;
     if (done) batch.count('files_loaded');
     await tx.ledger.addCounters(context.runId, batch.counters, maxCursor);
@@ -125,7 +126,7 @@ async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSp
   plan.outcomes.forEach((outcome, index) => {
     const s = staged[index] as Staged;
     batch.count(OUTCOME_COUNTER[outcome]);
-    batch.lineage.push(lineage(s, 'stage'), lineage(s, outcome));
+    batch.lineage.push(lineage(s, outcome));
     if (outcome === 'load' && s.cursorValue !== null) maxCursor = newer(maxCursor ?? context.maxCursor, s.cursorValue);
   });
   return maxCursor;

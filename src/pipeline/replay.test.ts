@@ -43,7 +43,7 @@ describe('replayDeadLetters', () => {
       { id: 2, amount: 12.5 },
       { id: 3, amount: 7 },
     ]);
-    expect(query(db, `SELECT l.run_id, p.path, l.line, l.step FROM _sluice_lineage l JOIN _sluice_paths p ON p.id = l.file_id WHERE l.key = '2' ORDER BY l.rowid`)).toEqual([
+    expect(query(db, `SELECT l.run_id, p.path, l.line, l.step FROM _sluice_lineage_steps l JOIN _sluice_paths p ON p.id = l.file_id WHERE l.key = '2' ORDER BY l.run_id, l.step = 'load'`)).toEqual([
       { run_id: 1, path: input, line: 2, step: 'reject' },
       { run_id: 2, path: input, line: 2, step: 'stage' },
       { run_id: 2, path: input, line: 2, step: 'load' },

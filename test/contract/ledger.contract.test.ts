@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { isSluiceError } from '../../src/index.js';
+import { isSluiceError, type Backend } from '../../src/index.js';
 import { forEachBackend, run, tableRows, withBackend } from './backends.js';
 
 forEachBackend('contract: ledger', (db) => {
@@ -80,6 +80,38 @@ forEachBackend('contract: ledger', (db) => {
       { file: b, step: 'reject', count: 1 },
       { file: b, step: 'stage', count: 1 },
     ]);
+  });
+
+  it('lineage stores one row per record; a ledger that also stored `stage` rows reads the same', async () => {
+    const t = db();
+    const a = path.join(t.dir, 'a.csv');
+    writeFileSync(a, 'id,v\n1,x\n1,y\n');
+    const summary = await run(t, { input: [a], key: 'id', strategy: 'deduplicate' });
+    expect(summary).toMatchObject({ staged: 2, loaded: 1, skipped_duplicate: 1, lineage_entries: 4 });
+    const read = (backend: Backend): Promise<unknown> =>
+      Promise.all([backend.ledger.lineageByStep(summary.run_id), backend.queries.lineageForKey('1', {}).then((rows) => rows.map((r) => [r.line, r.step]))]);
+    const before = await withBackend(t, read);
+    expect(before).toEqual([
+      [
+        { file: a, step: 'load', count: 1 },
+        { file: a, step: 'skip-duplicate', count: 1 },
+        { file: a, step: 'stage', count: 2 },
+      ],
+      [
+        [2, 'stage'],
+        [2, 'load'],
+        [3, 'stage'],
+        [3, 'skip-duplicate'],
+      ],
+    ]);
+    // What sluice 0.1 wrote: the stage rows too.
+    await withBackend(t, (backend) =>
+      backend.transaction(async (tx) => {
+        const fileId = await tx.ledger.fileId(a);
+        await tx.ledger.insertLineage(summary.run_id, [2, 3].map((line) => ({ fileId, line, key: '1', step: 'stage' as const })));
+      }),
+    );
+    expect(await withBackend(t, read)).toEqual(before);
   });
 
   // PostgreSQL: run-pipeline.ts sends a dry run to ':memory:' when `existsSync(db)` is false,

@@ -31,7 +31,7 @@ describe('examples/capstone', () => {
     expect(first.stderr).toContain('Loaded 5 records from 1 file into events');
     const db = path.join(dir, 'capstone.db');
     expect(rows(db, "SELECT name, value FROM events WHERE key = 'evt-003'")).toEqual([{ name: 'purchase_updated', value: 59.99 }]);
-    const steps = rows(db, 'SELECT step, COUNT(*) AS n FROM _sluice_lineage GROUP BY step ORDER BY step');
+    const steps = rows(db, 'SELECT step, COUNT(*) AS n FROM _sluice_lineage_steps GROUP BY step ORDER BY step');
     expect(steps).toEqual([
       { step: 'load', n: 5 },
       { step: 'reject', n: 2 },

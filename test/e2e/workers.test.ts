@@ -116,11 +116,11 @@ async function snapshot(t: Db, keyed: boolean, split: boolean): Promise<Record<s
     target,
     counters,
     deadLetters: await t.query('SELECT run_id, file, line, raw, reason, field, message FROM _sluice_dead_letters ORDER BY file, line'),
-    lineage: await t.query(`SELECT l.run_id, p.path, l.line, l.key, l.step FROM _sluice_lineage l JOIN _sluice_paths p ON p.id = l.file_id
+    lineage: await t.query(`SELECT l.run_id, p.path, l.line, l.key, l.step FROM _sluice_lineage_steps l JOIN _sluice_paths p ON p.id = l.file_id
       WHERE l.step NOT IN ${OUTCOMES} ORDER BY p.path, l.line, l.step, l.key`),
     // Every staged record has exactly one outcome (its step may depend on timing, see above).
     outcomesPerStaged: await t.query(`SELECT p.path, l.line FROM _sluice_lineage l JOIN _sluice_paths p ON p.id = l.file_id GROUP BY p.path, l.line
-      HAVING SUM(CASE WHEN l.step = 'stage' THEN 1 ELSE 0 END) <> SUM(CASE WHEN l.step IN ${OUTCOMES} THEN 1 ELSE 0 END)`),
+      HAVING SUM(CASE WHEN l.step IN ${OUTCOMES} THEN 1 ELSE 0 END) > 1`),
     outcomeSteps: split ? null : await t.query(`SELECT p.path, l.line, l.step FROM _sluice_lineage l JOIN _sluice_paths p ON p.id = l.file_id WHERE l.step IN ${OUTCOMES} ORDER BY p.path, l.line`),
     watermark: await t.query('SELECT cursor, type, value FROM _sluice_watermarks'),
   };

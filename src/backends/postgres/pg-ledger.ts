@@ -3,6 +3,7 @@ import type { ClaimHolder, ClaimOptions, DeadLetterRow, Ledger, LineageCount, Lo
 import { lockKey } from './identifiers.js';
 import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 import type { PgSession } from './session.js';
+import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
 
 /** Runs a statement that stands alone, retried after a dropped connection (see pg-backend.ts). */
 export type Standalone = <T>(work: () => Promise<T>) => Promise<T>;
@@ -68,7 +69,7 @@ export class PgLedger implements Ledger {
   }
 
   async lineageByStep(runId: number): Promise<LineageCount[]> {
-    const sql = `SELECT l.step AS step, p.path AS file, count(*) AS count FROM _sluice_lineage l
+    const sql = `SELECT l.step AS step, p.path AS file, count(*) AS count FROM (${LINEAGE_STEPS_SQL}) l
       JOIN _sluice_paths p ON p.id = l.file_id WHERE l.run_id = $1 GROUP BY l.step, p.path ORDER BY p.path COLLATE "C", l.step COLLATE "C"`;
     return (await this.rows(sql, [runId])).map((row) => ({ step: row.step as LineageCount['step'], file: String(row.file), count: Number(row.count) }));
   }

@@ -7,6 +7,7 @@ import { toDeadLetter, toKeyLineage, type Row } from '../../ledger/rows.js';
 import type { Standalone } from './pg-ledger.js';
 import type { PgTarget } from './pg-target.js';
 import type { PgSession } from './session.js';
+import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
 
 
 /** `WHERE ...` with `$n` placeholders for a dead-letter filter (the SQLite twin's SQL). */
@@ -56,7 +57,7 @@ export class PgQueries implements LedgerQueries {
     if (scope.runId !== undefined) where.push(`l.run_id = $${params.push(scope.runId)}`);
     // A rejected record's reason is its dead letter: same run, file and line.
     const sql = `SELECT l.run_id, r.pipeline, p.path, l.line, l.key, l.step, d.id AS dead_letter_id, d.reason, d.field, d.message
-      FROM _sluice_lineage l
+      FROM (${LINEAGE_STEPS_SQL}) l
       JOIN _sluice_runs r ON r.id = l.run_id
       JOIN _sluice_paths p ON p.id = l.file_id
       LEFT JOIN _sluice_dead_letters d ON l.step = 'reject' AND d.run_id = l.run_id AND d.file_id = l.file_id AND d.line = l.line

@@ -23,6 +23,7 @@ import { placeholders, rowsPerStatement } from '../sql.js';
 import type { Db } from './connection.js';
 
 import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
+import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
 
 const now = (): string => new Date().toISOString();
 const MAX_PARAMS = 30_000;
@@ -74,7 +75,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async lineageByStep(runId: number): Promise<LineageCount[]> {
-    const sql = `SELECT l.step AS step, p.path AS file, COUNT(*) AS count FROM _sluice_lineage l
+    const sql = `SELECT l.step AS step, p.path AS file, COUNT(*) AS count FROM (${LINEAGE_STEPS_SQL}) l
       JOIN _sluice_paths p ON p.id = l.file_id WHERE l.run_id = ? GROUP BY l.step, p.path ORDER BY p.path, l.step`;
     return (this.db.prepare(sql).all(runId) as Row[]).map((row) => ({
       step: row.step as LineageCount['step'],

@@ -6,6 +6,7 @@ import { META, quoteIdent } from '../sql.js';
 import type { Db } from './connection.js';
 
 import { toDeadLetter, toKeyLineage, type Row } from '../../ledger/rows.js';
+import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
 
 
 /** `WHERE ...` and its parameters for a dead-letter filter. Plain SQL, the same on PostgreSQL. */
@@ -63,7 +64,7 @@ export class SqliteQueries implements LedgerQueries {
     }
     // A rejected record's reason is its dead letter: same run, file and line.
     const sql = `SELECT l.run_id, r.pipeline, p.path, l.line, l.key, l.step, d.id AS dead_letter_id, d.reason, d.field, d.message
-      FROM _sluice_lineage l
+      FROM (${LINEAGE_STEPS_SQL}) l
       JOIN _sluice_runs r ON r.id = l.run_id
       JOIN _sluice_paths p ON p.id = l.file_id
       LEFT JOIN _sluice_dead_letters d ON l.step = 'reject' AND d.run_id = l.run_id AND d.file_id = l.file_id AND d.line = l.line
