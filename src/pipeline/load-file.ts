@@ -1,13 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { describeErrno, isFileError, isSluiceError, SluiceError } from '../core/errors.js';
-import type { Limits } from '../core/settings.js';
+import type { Format, Limits } from '../core/settings.js';
 import type { RunFileRow } from '../ledger/ledger.js';
-import { decodeFile, resumeAfter, type DecodedRecord, type DecodeResume } from '../stages/decode/index.js';
+import type { DecodeResume } from '../stages/decode/index.js';
 import { hashFile } from '../stages/discover/index.js';
-import { Batch } from './batch.js';
 import { commitBatch, type CommitContext, type FileFingerprint } from './commit-batch.js';
+import { fileBatches, type FileRead, type ReadBatch } from './file-batches.js';
+import type { RecordFlow } from './record-flow.js';
 import type { FileReport } from './summary.js';
-import { routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
 import type { UnchangedFiles } from './unchanged-files.js';
 
 /** Per-run hooks the file loop calls: progress, crash simulation, stop requests. */
@@ -23,7 +23,7 @@ export interface LoadObserver {
 
 export interface LoadFileInput {
   file: RunFileRow;
-  formatOf: (path: string) => FileContext['format'];
+  formatOf: (path: string) => Format;
   batchSize: number;
   limits: Limits;
   /** Fingerprint from the previous load, if the pipeline loaded this path before. */
@@ -63,11 +63,11 @@ export async function loadFile(commit: CommitContext, flow: RecordFlow, input: L
       observer.warn(`${file.path} changed since the interrupted run's checkpoint (record ${file.position}); reloading it from its start`);
       report.status = 'changed-since-checkpoint';
     }
-    const format = input.formatOf(file.path);
-    const context: FileContext = { path: file.path, fileId: file.fileId, ordinal: file.ordinal, format, seen: new Set() };
-    const records = decodeFile(file.path, { format, limits: input.limits, resume, onBytes: (chunk) => observer.onBytes(chunk.length), onWarning: observer.warn });
-    report.records = await batchRecords(commit, flow, { input, context, fingerprint, resume }, records, observer);
-    compareColumns(report, context.seen, input.knownColumns);
+    const read: FileRead = { path: file.path, fileId: file.fileId, ordinal: file.ordinal, format: input.formatOf(file.path), resume, batchSize: input.batchSize, limits: input.limits };
+    const seen = new Set<string>();
+    const batches = fileBatches(flow, read, { cut: () => observer.stopRequested(), warn: observer.warn });
+    report.records = await commitBatches(commit, batches, { fingerprint, seen }, observer);
+    compareColumns(report, seen, input.knownColumns);
   } catch (error) {
     if (error instanceof RunStopped) return { ...report, stopped: true };
     if (!isSluiceError(error) || !isFileError(error)) throw error;
@@ -87,33 +87,19 @@ async function fingerprintFile(path: string): Promise<FileFingerprint> {
   }
 }
 
-interface FileRun {
-  input: LoadFileInput;
-  context: FileContext;
-  fingerprint: FileFingerprint;
-  resume: DecodeResume | undefined;
-}
-
-async function batchRecords(commit: CommitContext, flow: RecordFlow, run: FileRun, records: AsyncIterable<DecodedRecord>, observer: LoadObserver): Promise<number> {
-  const { context, fingerprint } = run;
-  let batch = new Batch();
+/** Commits the file's batches as they come; a stop request ends the load after the batch in flight. */
+async function commitBatches(commit: CommitContext, batches: AsyncIterable<ReadBatch>, file: { fingerprint: FileFingerprint; seen: Set<string> }, observer: LoadObserver): Promise<number> {
   let count = 0;
-  for await (const record of records) {
-    routeRecord(flow, context, record, batch);
-    batch.checkpoint = { ordinal: context.ordinal, ...resumeAfter(record) };
-    count += 1;
-    observer.onRecordRead();
-    if (batch.size >= run.input.batchSize || observer.stopRequested()) {
-      await commitBatch(commit, batch, { fingerprint, done: false });
-      observer.onCheckpoint();
-      if (observer.stopRequested()) throw new RunStopped();
-      batch = new Batch();
-    }
+  for await (const read of batches) {
+    // Per record, so --simulate-crash N dies before the batch holding record N commits.
+    for (let i = 0; i < read.records; i += 1) observer.onRecordRead();
+    observer.onBytes(read.bytes);
+    await commitBatch(commit, read.batch, { fingerprint: file.fingerprint, done: read.last });
+    observer.onCheckpoint();
+    count += read.records;
+    if (read.seen) for (const name of read.seen) file.seen.add(name);
+    if (!read.last && observer.stopRequested()) throw new RunStopped();
   }
-  const start = run.resume ?? { position: 0, line: 0, byteOffset: null };
-  batch.checkpoint ??= { ordinal: context.ordinal, ...start };
-  await commitBatch(commit, batch, { fingerprint, done: true });
-  observer.onCheckpoint();
   return count;
 }
 

@@ -82,21 +82,10 @@ async function execute(backend: Backend, settings: RunSettings, prepared: Prepar
 }
 
 async function loadFiles(context: RunContext, settings: RunSettings, plan: ReadPlan, io: RunIo, start: RunStart): Promise<{ reports: FileReport[]; read: boolean }> {
-  const { commit, flow } = context;
+  const { commit } = context;
   const files = plan.files;
   const progress: RunProgress = { filesDone: 0, filesTotal: files.length, records: 0, bytesRead: 0, bytesTotal: files.reduce((n, f) => n + f.size, 0) };
-  const observer: LoadObserver = {
-    onRecordRead: () => {
-      progress.records += 1;
-      io.observer.recordRead();
-    },
-    onBytes: (count) => {
-      progress.bytesRead += count;
-    },
-    onCheckpoint: () => io.observer.progress(progress),
-    stopRequested: () => io.observer.stopRequested(),
-    warn: io.warn,
-  };
+  const observer = loadObserver(progress, io);
   const reports: FileReport[] = [];
   const unchanged = new UnchangedFiles(commit);
   let read = false;
@@ -108,7 +97,7 @@ async function loadFiles(context: RunContext, settings: RunSettings, plan: ReadP
       continue;
     }
     if (io.observer.stopRequested()) throw await interrupted(commit, settings, start, reports, io, unchanged);
-    const { stopped, ...report } = await loadFile(commit, flow, { ...fileInput(context, settings, plan, file), unchanged }, observer);
+    const { stopped, ...report } = await loadFile(commit, context.flow, { ...fileInput(context, settings, plan, file), unchanged }, observer);
     if (stopped) throw await interrupted(commit, settings, start, reports, io, unchanged);
     progress.filesDone += 1;
     reports.push(report);
@@ -118,6 +107,21 @@ async function loadFiles(context: RunContext, settings: RunSettings, plan: ReadP
   }
   await unchanged.flush();
   return { reports, read };
+}
+
+function loadObserver(progress: RunProgress, io: RunIo): LoadObserver {
+  return {
+    onRecordRead: () => {
+      progress.records += 1;
+      io.observer.recordRead();
+    },
+    onBytes: (count) => {
+      progress.bytesRead += count;
+    },
+    onCheckpoint: () => io.observer.progress(progress),
+    stopRequested: () => io.observer.stopRequested(),
+    warn: io.warn,
+  };
 }
 
 async function interrupted(commit: CommitContext, settings: RunSettings, start: RunStart, reports: FileReport[], io: RunIo, unchanged: UnchangedFiles): Promise<RunInterrupted> {
