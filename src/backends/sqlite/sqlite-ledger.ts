@@ -19,14 +19,14 @@ import {
   type RunStatus,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
-import { placeholders, rowsPerStatement } from '../sql.js';
+import { placeholders } from '../sql.js';
+import { insertChunked } from './chunked.js';
 import type { Db } from './connection.js';
 
 import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
 
 const now = (): string => new Date().toISOString();
-const MAX_PARAMS = 30_000;
 
 /** The ledger on SQLite. Reads and stand-alone writes; batch writes go through `SqliteLedgerTx`. */
 export class SqliteLedger implements Ledger {
@@ -290,25 +290,19 @@ export class SqliteLedgerTx implements LedgerTx {
   }
 
   async insertLineage(runId: number, entries: readonly LineageEntry[]): Promise<void> {
-    const perStatement = rowsPerStatement(5, MAX_PARAMS);
-    for (let start = 0; start < entries.length; start += perStatement) {
-      const chunk = entries.slice(start, start + perStatement);
-      const params: unknown[] = [];
-      for (const e of chunk) params.push(runId, e.fileId, e.line, e.key, e.step);
-      this.statement('_sluice_lineage (run_id, file_id, line, key, step)', chunk.length, 5).run(params);
-    }
+    const into = '_sluice_lineage (run_id, file_id, line, key, step)';
+    insertChunked(entries, 5, (rows) => this.statement(into, rows, 5), (e, params) => params.push(runId, e.fileId, e.line, e.key, e.step));
   }
 
   async insertDeadLetters(runId: number, pipeline: string, letters: readonly DeadLetterInput[]): Promise<void> {
     const createdAt = now();
     const columns = '_sluice_dead_letters (run_id, pipeline, file_id, file, line, raw, reason, field, message, created_at)';
-    const perStatement = rowsPerStatement(10, MAX_PARAMS);
-    for (let start = 0; start < letters.length; start += perStatement) {
-      const chunk = letters.slice(start, start + perStatement);
-      const params: unknown[] = [];
-      for (const d of chunk) params.push(runId, pipeline, d.fileId, d.file, d.line, d.raw, d.reason, d.field, d.message, createdAt);
-      this.statement(columns, chunk.length, 10).run(params);
-    }
+    insertChunked(
+      letters,
+      10,
+      (rows) => this.statement(columns, rows, 10),
+      (d, params) => params.push(runId, pipeline, d.fileId, d.file, d.line, d.raw, d.reason, d.field, d.message, createdAt),
+    );
   }
 
   async markReplayed(ids: readonly number[], runId: number): Promise<void> {

@@ -2,10 +2,10 @@ import type Database from 'better-sqlite3';
 import { SluiceError } from '../../core/errors.js';
 import type { RowBatch } from '../../core/row-batch.js';
 import type { ColumnSpec, ColumnType, ExistingRow, TargetRow, TargetSpec, WriteMode } from '../backend.js';
-import { META, isMetaColumn, metaColumns, placeholders, quoteIdent, rowsPerStatement } from '../sql.js';
+import { META, isMetaColumn, metaColumns, placeholders, quoteIdent } from '../sql.js';
+import { insertChunked } from './chunked.js';
 import type { Db } from './connection.js';
 
-const MAX_PARAMS = 30_000;
 const SQL_TYPES: Record<ColumnType, string> = { any: '', text: 'TEXT', real: 'REAL', integer: 'INTEGER', boolean: 'BOOLEAN' };
 
 type Statement = Database.Statement<unknown[]>;
@@ -121,19 +121,18 @@ export class SqliteTarget {
   writeRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): void {
     const names = spec.columns.map((c) => c.name);
     const meta = metaColumns(spec).map((c) => c.name);
-    const perRow = names.length + meta.length;
-    const perStatement = rowsPerStatement(perRow, MAX_PARAMS);
-    for (let start = 0; start < rows.length; start += perStatement) {
-      const chunk = rows.slice(start, start + perStatement);
-      const params: unknown[] = [];
-      for (const row of chunk) {
+    const columns = [...names, ...meta];
+    insertChunked(
+      rows,
+      columns.length,
+      (count) => this.upsertStatement(table, spec, mode, columns, count),
+      (row, params) => {
         for (const name of names) params.push(toSqlValue(row.fields[name]));
         params.push(runId, row.source, row.seq);
         if (spec.cursor !== null) params.push(row.cursor);
         if (spec.rowHash) params.push(row.rowHash);
-      }
-      this.upsertStatement(table, spec, mode, [...names, ...meta], chunk.length).run(params);
-    }
+      },
+    );
   }
 
   private upsertStatement(table: string, spec: TargetSpec, mode: WriteMode, columns: string[], rows: number): Statement {
