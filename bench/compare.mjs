@@ -81,7 +81,8 @@ export function compareCounters(summary, sluiceDb, anchorDb, table = 'events') {
       if (a[r] !== s[r]) mismatches.push({ what: `dead letters ${r}`, sluice: s[r] ?? 0, anchor: a[r] ?? 0 });
     }
     const steps = (db, tableName) => Object.fromEntries(db.prepare(`SELECT step, count(*) AS n FROM ${tableName} GROUP BY 1`).all().map((r) => [r.step, r.n]));
-    const ls = steps(sluice, '_sluice_lineage');
+    // sluice stores one lineage row per record; the view adds the stage step it implies.
+    const ls = steps(sluice, '_sluice_lineage_steps');
     const la = steps(anchor, 'lineage');
     for (const step of new Set([...Object.keys(la), ...Object.keys(ls)])) {
       if (la[step] !== ls[step]) mismatches.push({ what: `lineage ${step}`, sluice: ls[step] ?? 0, anchor: la[step] ?? 0 });

@@ -1,4 +1,4 @@
-import type { Fields, LineageStep } from '../core/record.js';
+import type { LineageStep } from '../core/record.js';
 import type { RowBatch } from '../core/row-batch.js';
 import type { Ledger, LedgerTx } from '../ledger/ledger.js';
 import type { LedgerQueries } from '../ledger/queries.js';
@@ -27,7 +27,12 @@ export interface TargetSpec {
 
 /** A row ready for the target, with its bookkeeping columns. */
 export interface TargetRow {
-  fields: Fields;
+  /**
+   * The record's values in the order of the run's columns (TargetSpec.columns), which only ever
+   * grow at the end: a row staged before a column was added is shorter, its missing values null.
+   * Arrays, not field objects: a batch holds thousands of rows until it commits.
+   */
+  values: readonly unknown[];
   key: unknown;
   /** Sortable cursor value (number, or canonical timestamp text), when a cursor is set. */
   cursor: number | string | null;

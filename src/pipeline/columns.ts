@@ -17,6 +17,7 @@ const COLUMN_TYPES: Record<FieldType, ColumnType> = {
  */
 export class ColumnSet {
   private readonly names = new Map<string, ColumnType>();
+  private ordered: string[] | null = null;
   version = 0;
 
   constructor(
@@ -37,7 +38,16 @@ export class ColumnSet {
     }
     if (added === null) return [];
     this.version += 1;
+    this.ordered = null;
     return added;
+  }
+
+  /** A record's values in column order (what TargetRow.values holds); call observe first. */
+  valuesOf(fields: Fields): unknown[] {
+    const names = (this.ordered ??= [...this.names.keys()]);
+    const values = new Array<unknown>(names.length);
+    for (let i = 0; i < names.length; i += 1) values[i] = fields[names[i] as string];
+    return values;
   }
 
   /** Makes sure a column exists even before any record has it (the key of a keyed table). */

@@ -83,7 +83,7 @@ function stageOne(flow: RecordFlow, file: FileContext, record: DecodedRecord, fi
   for (const name in fields) file.seen.add(name);
   flow.columns.observe(fields);
   batch.stage({
-    fields,
+    values: flow.columns.valuesOf(fields),
     key: keyValue,
     keyId: flow.key === null ? null : keyIdentity(keyValue),
     cursor: cursor?.sortable ?? null,

@@ -64,7 +64,7 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
   it('a server error is one line naming its SQLSTATE, and its transaction leaves nothing', async () => {
     const backend = await openBackend(pg.url);
     const spec: TargetSpec = { table: 'typed', columns: [{ name: 'id', type: 'any' }, { name: 'n', type: 'integer' }], key: 'id', cursor: null, rowHash: false };
-    const row = (id: string, n: unknown): TargetRow => ({ fields: Object.assign(Object.create(null) as Record<string, unknown>, { id, n }), key: id, cursor: null, rowHash: null, seq: 1, source: 'test:1' });
+    const row = (id: string, n: unknown): TargetRow => ({ values: [id, n], key: id, cursor: null, rowHash: null, seq: 1, source: 'test:1' });
     try {
       await backend.transaction(async (tx) => {
         await tx.ensureTarget(spec);

@@ -167,8 +167,7 @@ export class PgTarget {
     }
     const stage = await this.stage(table, columns);
     await this.session.copyIn(`COPY ${quoteIdent(stage)} FROM STDIN`, chunks, `staging rows for ${table}`);
-    const keyColumn = spec.key as string;
-    const unique = new Set(rows.map((row) => toPgText(row.fields[keyColumn]))).size === rows.length;
+    const unique = new Set(rows.map((row) => toPgText(row.key))).size === rows.length;
     await this.session.query(upsertSql(table, stage, spec, mode, columns, unique), undefined, `merging rows into ${table}`);
     // Emptied at once, not only at COMMIT: a dry run stages many batches in one transaction.
     await this.session.query(`DELETE FROM ${quoteIdent(stage)}`);

@@ -10,7 +10,7 @@ export interface WriteColumn {
 }
 
 export function writeColumns(spec: TargetSpec): WriteColumn[] {
-  const columns: WriteColumn[] = spec.columns.map((c) => ({ physical: physicalName(c.name), value: (row: TargetRow) => row.fields[c.name] }));
+  const columns: WriteColumn[] = spec.columns.map((c, i) => ({ physical: physicalName(c.name), value: (row: TargetRow) => row.values[i] }));
   columns.push(
     { physical: META.runId, value: (_row, runId) => runId },
     { physical: META.source, value: (row) => row.source },

@@ -127,7 +127,7 @@ export class SqliteTarget {
       columns.length,
       (count) => this.upsertStatement(table, spec, mode, columns, count),
       (row, params) => {
-        for (const name of names) params.push(toSqlValue(row.fields[name]));
+        for (let i = 0; i < names.length; i += 1) params.push(toSqlValue(row.values[i]));
         params.push(runId, row.source, row.seq);
         if (spec.cursor !== null) params.push(row.cursor);
         if (spec.rowHash) params.push(row.rowHash);
