@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { SluiceError, describeErrno } from '../../core/errors.js';
@@ -62,12 +62,15 @@ async function statInput(file: string): Promise<DiscoveredFile> {
   }
 }
 
-/** Below this size a file is hashed from one read: a stream costs more than the bytes. */
+/**
+ * Below this size a file is hashed from one synchronous read: for a drop of many small files,
+ * two thread-pool round trips per file (open, read) cost more than the bytes.
+ */
 const ONE_READ_BYTES = 1 << 20;
 
 /** Content fingerprint: SHA-256 of the bytes as stored. `size`, when known, picks the cheaper read. */
 export async function hashFile(file: string, size = Infinity): Promise<string> {
-  if (size <= ONE_READ_BYTES) return createHash('sha256').update(await readFile(file)).digest('hex');
+  if (size <= ONE_READ_BYTES) return createHash('sha256').update(readFileSync(file)).digest('hex');
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
