@@ -36,7 +36,8 @@ export interface FileBatchHooks {
 
 /**
  * Decode → route, cut into batches of `batchSize` input records, each with the checkpoint it
- * reaches. Runs in the read thread (or in-process), never touches the database.
+ * reaches. Takes the decoder's records a chunk at a time (an await per record costs as much as
+ * decoding it) and never touches the database.
  */
 export async function* fileBatches(flow: RecordFlow, read: FileRead, hooks: FileBatchHooks): AsyncGenerator<ReadBatch> {
   const context: FileContext = { path: read.path, fileId: read.fileId, ordinal: read.ordinal, format: read.format, seen: new Set() };
