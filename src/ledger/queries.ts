@@ -1,5 +1,6 @@
 import type { Fields, LineageStep, ReasonCode } from '../core/record.js';
 import type { DeadLetterRow } from './ledger.js';
+import { LINEAGE_STEPS_SQL } from './schema.js';
 
 /** One lineage entry of a key, with the dead letter that explains it when the step is `reject`. */
 export interface KeyLineageRow {
@@ -13,6 +14,33 @@ export interface KeyLineageRow {
   reason: ReasonCode | null;
   field: string | null;
   message: string | null;
+}
+
+/** What tells one SQL dialect from the other in the ledger's shared queries. */
+export interface SqlDialect {
+  /** The n-th (1-based) bound parameter: `?` or `$n`. */
+  placeholder(n: number): string;
+  /** Appended to ORDER BY text columns so both backends sort by bytes. */
+  collate: string;
+}
+
+/**
+ * The lineage of one key, with the dead letter behind each reject (same run, file and line),
+ * oldest run first, then by file and line, the stage step before the outcome.
+ */
+export function keyLineageQuery(key: string, scope: { pipeline?: string; runId?: number }, dialect: SqlDialect): { sql: string; params: unknown[] } {
+  const params: unknown[] = [key];
+  const where = [`l.key = ${dialect.placeholder(1)}`];
+  if (scope.pipeline !== undefined) where.push(`r.pipeline = ${dialect.placeholder(params.push(scope.pipeline))}`);
+  if (scope.runId !== undefined) where.push(`l.run_id = ${dialect.placeholder(params.push(scope.runId))}`);
+  const sql = `SELECT l.run_id, r.pipeline, p.path, l.line, l.key, l.step, d.id AS dead_letter_id, d.reason, d.field, d.message
+    FROM (${LINEAGE_STEPS_SQL}) l
+    JOIN _sluice_runs r ON r.id = l.run_id
+    JOIN _sluice_paths p ON p.id = l.file_id
+    LEFT JOIN _sluice_dead_letters d ON l.step = 'reject' AND d.run_id = l.run_id AND d.file_id = l.file_id AND d.line = l.line
+    WHERE ${where.join(' AND ')}
+    ORDER BY l.run_id, p.path${dialect.collate}, l.line, CASE l.step WHEN 'stage' THEN 0 ELSE 1 END, l.step${dialect.collate}`;
+  return { sql, params };
 }
 
 /** Which dead letters a list, count or purge is about; absent members do not filter. */

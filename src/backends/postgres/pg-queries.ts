@@ -1,13 +1,12 @@
 import { emptyFields, type Fields } from '../../core/record.js';
 import type { DeadLetterRow } from '../../ledger/ledger.js';
-import type { DeadLetterFilter, KeyLineageRow, LedgerQueries } from '../../ledger/queries.js';
+import { keyLineageQuery, type DeadLetterFilter, type KeyLineageRow, type LedgerQueries } from '../../ledger/queries.js';
 import { META, quoteIdent } from '../sql.js';
 import { physicalName } from './identifiers.js';
 import { toDeadLetter, toKeyLineage, type Row } from '../../ledger/rows.js';
 import type { Standalone } from './pg-ledger.js';
 import type { PgTarget } from './pg-target.js';
 import type { PgSession } from './session.js';
-import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
 
 
 /** `WHERE ...` with `$n` placeholders for a dead-letter filter (the SQLite twin's SQL). */
@@ -51,18 +50,7 @@ export class PgQueries implements LedgerQueries {
   }
 
   async lineageForKey(key: string, scope: { pipeline?: string; runId?: number }): Promise<KeyLineageRow[]> {
-    const params: unknown[] = [key];
-    const where = ['l.key = $1'];
-    if (scope.pipeline !== undefined) where.push(`r.pipeline = $${params.push(scope.pipeline)}`);
-    if (scope.runId !== undefined) where.push(`l.run_id = $${params.push(scope.runId)}`);
-    // A rejected record's reason is its dead letter: same run, file and line.
-    const sql = `SELECT l.run_id, r.pipeline, p.path, l.line, l.key, l.step, d.id AS dead_letter_id, d.reason, d.field, d.message
-      FROM (${LINEAGE_STEPS_SQL}) l
-      JOIN _sluice_runs r ON r.id = l.run_id
-      JOIN _sluice_paths p ON p.id = l.file_id
-      LEFT JOIN _sluice_dead_letters d ON l.step = 'reject' AND d.run_id = l.run_id AND d.file_id = l.file_id AND d.line = l.line
-      WHERE ${where.join(' AND ')}
-      ORDER BY l.run_id, p.path COLLATE "C", l.line, CASE l.step WHEN 'stage' THEN 0 ELSE 1 END, l.step COLLATE "C"`;
+    const { sql, params } = keyLineageQuery(key, scope, { placeholder: (n) => `$${n}`, collate: ' COLLATE "C"' });
     return (await this.rows(sql, params)).map(toKeyLineage);
   }
 

@@ -1,12 +1,11 @@
 import { SluiceError } from '../../core/errors.js';
 import { emptyFields, type Fields } from '../../core/record.js';
 import type { DeadLetterRow } from '../../ledger/ledger.js';
-import type { DeadLetterFilter, KeyLineageRow, LedgerQueries } from '../../ledger/queries.js';
+import { keyLineageQuery, type DeadLetterFilter, type KeyLineageRow, type LedgerQueries } from '../../ledger/queries.js';
 import { META, quoteIdent } from '../sql.js';
 import type { Db } from './connection.js';
 
 import { toDeadLetter, toKeyLineage, type Row } from '../../ledger/rows.js';
-import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
 
 
 /** `WHERE ...` and its parameters for a dead-letter filter. Plain SQL, the same on PostgreSQL. */
@@ -52,24 +51,7 @@ export class SqliteQueries implements LedgerQueries {
   }
 
   async lineageForKey(key: string, scope: { pipeline?: string; runId?: number }): Promise<KeyLineageRow[]> {
-    const where = ['l.key = ?'];
-    const params: unknown[] = [key];
-    if (scope.pipeline !== undefined) {
-      where.push('r.pipeline = ?');
-      params.push(scope.pipeline);
-    }
-    if (scope.runId !== undefined) {
-      where.push('l.run_id = ?');
-      params.push(scope.runId);
-    }
-    // A rejected record's reason is its dead letter: same run, file and line.
-    const sql = `SELECT l.run_id, r.pipeline, p.path, l.line, l.key, l.step, d.id AS dead_letter_id, d.reason, d.field, d.message
-      FROM (${LINEAGE_STEPS_SQL}) l
-      JOIN _sluice_runs r ON r.id = l.run_id
-      JOIN _sluice_paths p ON p.id = l.file_id
-      LEFT JOIN _sluice_dead_letters d ON l.step = 'reject' AND d.run_id = l.run_id AND d.file_id = l.file_id AND d.line = l.line
-      WHERE ${where.join(' AND ')}
-      ORDER BY l.run_id, p.path, l.line, CASE l.step WHEN 'stage' THEN 0 ELSE 1 END, l.step`;
+    const { sql, params } = keyLineageQuery(key, scope, { placeholder: () => '?', collate: '' });
     return (this.db.prepare(sql).all(...params) as Row[]).map(toKeyLineage);
   }
 
