@@ -7,6 +7,14 @@ import { connect, ensureLedger, hasXactStatus, type ClientWithError, type PgTarg
 import { isConnectionLost, sqlstateOf, translatePgError } from './errors.js';
 import { testHook } from './test-hooks.js';
 
+type LockMode = 'exclusive' | 'shared';
+
+/** The server functions of each advisory lock mode (shared: the pipeline lock of a parallel run's workers). */
+const LOCK_FUNCTIONS: Record<LockMode, { take: string; release: string }> = {
+  exclusive: { take: 'pg_try_advisory_lock', release: 'pg_advisory_unlock' },
+  shared: { take: 'pg_try_advisory_lock_shared', release: 'pg_advisory_unlock_shared' },
+};
+
 /**
  * The one connection of a backend (a run is sequential, so one session is enough), able to
  * come back after the server dropped it. Session-level state that must survive a reconnect,
@@ -15,9 +23,8 @@ import { testHook } from './test-hooks.js';
  */
 export class PgSession {
   private lost = false;
-  private readonly locks = new Set<bigint>();
-  /** Shared advisory locks (the pipeline lock of a parallel run's workers). */
-  private readonly sharedLocks = new Set<bigint>();
+  /** The advisory locks this session holds, by mode. */
+  private readonly held: Record<LockMode, Set<bigint>> = { exclusive: new Set(), shared: new Set() };
   /** Whether the server can say if a transaction committed (pg_xact_status, PostgreSQL 13+). */
   xactStatus = false;
   /** The server process serving this session (pg_terminate_backend in tests aims here). */
@@ -123,9 +130,9 @@ export class PgSession {
     this.lost = false;
     this.generation += 1;
     await this.describe();
-    const held = [...[...this.locks].map((key) => ({ key, shared: false })), ...[...this.sharedLocks].map((key) => ({ key, shared: true }))];
-    for (const { key, shared } of held) {
-      if (!(await (shared ? this.tryLockShared(key) : this.tryLock(key)))) {
+    const held = (['exclusive', 'shared'] as const).flatMap((mode) => [...this.held[mode]].map((key) => ({ key, mode })));
+    for (const { key, mode } of held) {
+      if (!(await this.tryLock(key, mode))) {
         this.lost = true;
         throw new SluiceError('BACKEND_LOCKED', `lost the connection to ${this.location} and, with it, the pipeline lock: another process holds it now`, {
           hint: 'let that process finish; the work committed before the connection dropped stays committed',
@@ -135,43 +142,34 @@ export class PgSession {
   }
 
   /** Session advisory lock: held until unlocked or until the session ends (even by a crash). */
-  async lock(key: bigint): Promise<boolean> {
-    if (this.locks.has(key)) return true;
-    if (!(await this.tryLock(key))) return false;
-    this.locks.add(key);
+  async lock(key: bigint, mode: LockMode = 'exclusive'): Promise<boolean> {
+    if (this.held[mode].has(key)) return true;
+    if (!(await this.tryLock(key, mode))) return false;
+    this.held[mode].add(key);
     return true;
   }
 
-  private async tryLock(key: bigint): Promise<boolean> {
-    const result = await this.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS got', [key.toString()]);
+  /** Shared mode: many sessions hold the lock together, none exclusively. */
+  lockShared(key: bigint): Promise<boolean> {
+    return this.lock(key, 'shared');
+  }
+
+  private async tryLock(key: bigint, mode: LockMode): Promise<boolean> {
+    const result = await this.query<{ got: boolean }>(`SELECT ${LOCK_FUNCTIONS[mode].take}($1::bigint) AS got`, [key.toString()]);
     return result.rows[0]?.got === true;
   }
 
-  async unlock(key: bigint): Promise<void> {
-    if (!this.locks.delete(key) || this.lost) return;
-    await this.query('SELECT pg_advisory_unlock($1::bigint)', [key.toString()]).catch(() => {});
+  async unlock(key: bigint, mode: LockMode = 'exclusive'): Promise<void> {
+    if (!this.held[mode].delete(key) || this.lost) return;
+    await this.query(`SELECT ${LOCK_FUNCTIONS[mode].release}($1::bigint)`, [key.toString()]).catch(() => {});
   }
 
-  /** Session advisory lock in shared mode: many sessions hold it together, none exclusively. */
-  async lockShared(key: bigint): Promise<boolean> {
-    if (this.sharedLocks.has(key)) return true;
-    if (!(await this.tryLockShared(key))) return false;
-    this.sharedLocks.add(key);
-    return true;
-  }
-
-  private async tryLockShared(key: bigint): Promise<boolean> {
-    const result = await this.query<{ got: boolean }>('SELECT pg_try_advisory_lock_shared($1::bigint) AS got', [key.toString()]);
-    return result.rows[0]?.got === true;
-  }
-
-  async unlockShared(key: bigint): Promise<void> {
-    if (!this.sharedLocks.delete(key) || this.lost) return;
-    await this.query('SELECT pg_advisory_unlock_shared($1::bigint)', [key.toString()]).catch(() => {});
+  unlockShared(key: bigint): Promise<void> {
+    return this.unlock(key, 'shared');
   }
 
   holds(key: bigint): boolean {
-    return this.locks.has(key);
+    return this.held.exclusive.has(key);
   }
 
   private destroy(): void {
