@@ -15,17 +15,13 @@ export interface FileRead {
   limits: Limits;
 }
 
-/** A batch ready to commit, with what was read to make it. */
+/** A batch ready to commit (its size: the input records read into it), with the bytes read to make it. */
 export interface ReadBatch {
   batch: Batch;
-  /** Input records read into this batch. */
-  records: number;
   /** Bytes read from disk since the previous batch. */
   bytes: number;
   /** The file's last batch (it may be empty): committing it marks the file loaded. */
   last: boolean;
-  /** With the last batch: the fields this file's records had. */
-  seen?: Set<string>;
 }
 
 export interface FileBatchHooks {
@@ -37,12 +33,11 @@ export interface FileBatchHooks {
 /**
  * Decode → route, cut into batches of `batchSize` input records, each with the checkpoint it
  * reaches. Takes the decoder's records a chunk at a time (an await per record costs as much as
- * decoding it) and never touches the database.
+ * decoding it) and never touches the database. The fields the records had are added to `seen`.
  */
-export async function* fileBatches(flow: RecordFlow, read: FileRead, hooks: FileBatchHooks): AsyncGenerator<ReadBatch> {
-  const context: FileContext = { path: read.path, fileId: read.fileId, ordinal: read.ordinal, format: read.format, seen: new Set() };
+export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<string>, hooks: FileBatchHooks): AsyncGenerator<ReadBatch> {
+  const context: FileContext = { path: read.path, fileId: read.fileId, ordinal: read.ordinal, format: read.format, seen };
   let batch = new Batch();
-  let records = 0;
   let bytes = 0;
   const decoded = decodeBatches(read.path, {
     format: read.format,
@@ -55,13 +50,12 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, hooks: File
     for (const record of chunk) {
       routeRecord(flow, context, record, batch);
       batch.checkpoint = { ordinal: read.ordinal, ...resumeAfter(record) };
-      records += 1;
       if (batch.size < read.batchSize && !hooks.cut()) continue;
-      yield { batch, records, bytes, last: false };
-      [batch, records, bytes] = [new Batch(), 0, 0];
+      yield { batch, bytes, last: false };
+      [batch, bytes] = [new Batch(), 0];
     }
   }
   const start = read.resume ?? { position: 0, line: 0, byteOffset: null };
   batch.checkpoint ??= { ordinal: read.ordinal, ...start };
-  yield { batch, records, bytes, last: true, seen: context.seen };
+  yield { batch, bytes, last: true };
 }

@@ -65,8 +65,8 @@ export async function loadFile(commit: CommitContext, flow: RecordFlow, input: L
     }
     const read: FileRead = { path: file.path, fileId: file.fileId, ordinal: file.ordinal, format: input.formatOf(file.path), resume, batchSize: input.batchSize, limits: input.limits };
     const seen = new Set<string>();
-    const batches = fileBatches(flow, read, { cut: () => observer.stopRequested(), warn: observer.warn });
-    report.records = await commitBatches(commit, batches, { fingerprint, seen }, observer);
+    const batches = fileBatches(flow, read, seen, { cut: () => observer.stopRequested(), warn: observer.warn });
+    report.records = await commitBatches(commit, batches, fingerprint, observer);
     compareColumns(report, seen, input.knownColumns);
   } catch (error) {
     if (error instanceof RunStopped) return { ...report, stopped: true };
@@ -89,17 +89,16 @@ async function fingerprintFile(path: string): Promise<FileFingerprint> {
 }
 
 /** Commits the file's batches as they come; a stop request ends the load after the batch in flight. */
-async function commitBatches(commit: CommitContext, batches: AsyncIterable<ReadBatch>, file: { fingerprint: FileFingerprint; seen: Set<string> }, observer: LoadObserver): Promise<number> {
+async function commitBatches(commit: CommitContext, batches: AsyncIterable<ReadBatch>, fingerprint: FileFingerprint, observer: LoadObserver): Promise<number> {
   let count = 0;
-  for await (const read of batches) {
+  for await (const { batch, bytes, last } of batches) {
     // Per record, so --simulate-crash N dies before the batch holding record N commits.
-    for (let i = 0; i < read.records; i += 1) observer.onRecordRead();
-    observer.onBytes(read.bytes);
-    await commitBatch(commit, read.batch, { fingerprint: file.fingerprint, done: read.last });
+    for (let i = 0; i < batch.size; i += 1) observer.onRecordRead();
+    observer.onBytes(bytes);
+    await commitBatch(commit, batch, { fingerprint, done: last });
     observer.onCheckpoint();
-    count += read.records;
-    if (read.seen) for (const name of read.seen) file.seen.add(name);
-    if (!read.last && observer.stopRequested()) throw new RunStopped();
+    count += batch.size;
+    if (!last && observer.stopRequested()) throw new RunStopped();
   }
   return count;
 }
