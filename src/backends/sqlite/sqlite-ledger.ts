@@ -19,12 +19,11 @@ import {
   type RunStatus,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
+import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
+import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
 import { placeholders } from '../sql.js';
 import { insertChunked } from './chunked.js';
 import type { Db } from './connection.js';
-
-import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
-import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
 
 const now = (): string => new Date().toISOString();
 
