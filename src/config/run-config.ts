@@ -5,6 +5,7 @@ import {
   DEFAULT_LIMITS,
   FIELD_TYPES,
   FORMATS,
+  SLICE_SIZE,
   STRATEGIES,
   type FieldType,
   type FormatOption,
@@ -34,6 +35,7 @@ export interface RunOptions {
   schema?: string;
   transform?: string;
   batchSize?: string | number;
+  sliceSize?: number;
   onFileError?: string;
   normalize?: boolean;
   dryRun?: boolean;
@@ -90,6 +92,7 @@ export function buildRunSettings(flags: RunOptions): RunSettings {
     schemaFile: o.schema ?? null,
     transform: o.transform ?? null,
     batchSize: positiveInteger('--batch-size', o.batchSize ?? 1000),
+    sliceSize: positiveInteger('sliceSize', o.sliceSize ?? SLICE_SIZE),
     onFileError: oneOf<OnFileError>('--on-file-error', o.onFileError ?? 'skip', ['skip', 'fail']),
     normalize: o.normalize ?? true,
     dryRun: o.dryRun ?? false,

@@ -4,7 +4,7 @@ import type { Strategy } from '../core/settings.js';
 import type { CursorValue, RunCounters } from '../ledger/ledger.js';
 import { planMerge, type ExistingState, type MergeOutcome } from '../stages/merge/index.js';
 import { compareSortable } from '../stages/watermark/index.js';
-import type { Batch, Staged } from './batch.js';
+import type { Batch, BatchCheckpoint, Staged } from './batch.js';
 import { crashPoint } from './crash-points.js';
 import type { ColumnSet } from './columns.js';
 
@@ -50,53 +50,77 @@ export function targetSpec(context: CommitContext): TargetSpec {
   return { table: context.table, columns: context.columns.list(), key: context.key, cursor: context.cursorType, rowHash: context.rowHash };
 }
 
-/**
- * Commits one batch in ONE transaction: merged rows, lineage, dead letters, counters and the
- * checkpoint (and the file's ledger entry when the batch ends a file). A crash anywhere before
- * COMMIT leaves none of it; after COMMIT, all of it.
- */
 export interface FileFingerprint {
   path: string;
   size: number;
   hash: string;
 }
 
-/** The file a batch comes from, and whether the batch ends it; null for replayed dead letters. */
+/** The file a batch comes from; null for replayed dead letters. */
 export interface BatchSource {
   fingerprint: FileFingerprint;
-  done: boolean;
+  /** Whether the batch ends its file, asked once all its slices are written. */
+  endsFile(): boolean;
 }
 
-export async function commitBatch(context: CommitContext, batch: Batch, source: BatchSource | null): Promise<void> {
-  await context.backend.transaction(async (tx) => {
-    const spec = targetSpec(context);
-    // The table is created, or altered for new columns, only when rows are about to be written.
-    if (batch.staged.length > 0 && context.ensuredVersion !== context.columns.version) {
-      await tx.ensureTarget(spec);
-      context.ensuredVersion = context.columns.version;
-    }
-    const maxCursor = await mergeStaged(context, tx, spec, batch);
-    await tx.ledger.insertLineage(context.runId, batch.lineage);
-    await tx.ledger.insertDeadLetters(context.runId, context.pipeline, batch.deadLetters);
-    if (batch.replayed.length > 0) await tx.ledger.markReplayed(batch.replayed, context.runId);
-    // Counted as read: a staged record has two entries (stage, then its outcome), one stored.
-    batch.count('lineage_entries', batch.lineage.length + batch.staged.length);
-    const done = source?.done ?? false;
-    if (done) batch.count('files_loaded');
-    await tx.ledger.addCounters(context.runId, batch.counters, maxCursor);
-    if (batch.checkpoint !== null && source !== null) {
-      const { size, hash } = source.fingerprint;
-      await tx.ledger.setCheckpoint(context.runId, { ...batch.checkpoint, status: done ? 'loaded' : 'loading', size, hash });
-    }
-    if (done && source !== null) {
-      const { path, size, hash } = source.fingerprint;
-      await tx.ledger.markFileLoaded(context.pipeline, path, size, hash, context.runId);
-    }
-    context.maxCursor = maxCursor ?? context.maxCursor;
-    await heartbeat(context);
-    crashPoint('before-commit');
-  });
+/**
+ * Commits one batch in ONE transaction: merged rows, lineage, dead letters, counters and the
+ * checkpoint (and the file's ledger entry when the batch ends a file). A crash anywhere before
+ * COMMIT leaves none of it; after COMMIT, all of it. The batch comes in slices, each written as
+ * it arrives (a later slice's merge sees the earlier slices' rows), so the records of a slice
+ * are garbage by the time the next one is read.
+ */
+export async function commitBatch(context: CommitContext, slices: Iterable<Batch> | AsyncIterable<Batch>, source: BatchSource | null): Promise<void> {
+  // Until COMMIT, what the batch did to the run's state is tentative: a rollback (a file that
+  // fails to decode mid-batch) must leave it as it was.
+  const ensuredBefore = context.ensuredVersion;
+  let maxCursor = context.maxCursor;
+  try {
+    await context.backend.transaction(async (tx) => {
+      let checkpoint: BatchCheckpoint | null = null;
+      for await (const slice of slices) {
+        maxCursor = await writeSlice(context, tx, slice, maxCursor);
+        checkpoint = slice.checkpoint ?? checkpoint;
+      }
+      await finishBatch(context, tx, checkpoint, source);
+      crashPoint('before-commit');
+    });
+  } catch (error) {
+    context.ensuredVersion = ensuredBefore;
+    throw error;
+  }
+  context.maxCursor = maxCursor;
   crashPoint('after-commit');
+}
+
+/** Writes one slice inside its batch's transaction; returns the run's largest cursor loaded since. */
+async function writeSlice(context: CommitContext, tx: BackendTx, slice: Batch, maxBefore: CursorValue | null): Promise<CursorValue | null> {
+  const spec = targetSpec(context);
+  // The table is created, or altered for new columns, only when rows are about to be written.
+  if (slice.staged.length > 0 && context.ensuredVersion !== context.columns.version) {
+    await tx.ensureTarget(spec);
+    context.ensuredVersion = context.columns.version;
+  }
+  const maxCursor = await mergeStaged(context, tx, spec, slice, maxBefore);
+  await tx.ledger.insertLineage(context.runId, slice.lineage);
+  await tx.ledger.insertDeadLetters(context.runId, context.pipeline, slice.deadLetters);
+  if (slice.replayed.length > 0) await tx.ledger.markReplayed(slice.replayed, context.runId);
+  // Counted as read: a staged record has two entries (stage, then its outcome), one stored.
+  slice.count('lineage_entries', slice.lineage.length + slice.staged.length);
+  await tx.ledger.addCounters(context.runId, slice.counters, maxCursor === maxBefore ? null : maxCursor);
+  return maxCursor;
+}
+
+/** The checkpoint the batch reached, and the file's ledger entry when the batch ends it. */
+async function finishBatch(context: CommitContext, tx: BackendTx, checkpoint: BatchCheckpoint | null, source: BatchSource | null): Promise<void> {
+  if (source !== null) {
+    const { path, size, hash } = source.fingerprint;
+    const done = source.endsFile();
+    if (done) await tx.ledger.addCounters(context.runId, { files_loaded: 1 }, null);
+    if (checkpoint !== null) await tx.ledger.setCheckpoint(context.runId, { ...checkpoint, status: done ? 'loaded' : 'loading', size, hash });
+    if (done) await tx.ledger.markFileLoaded(context.pipeline, path, size, hash, context.runId);
+  }
+  await heartbeat(context);
 }
 
 const HEARTBEAT_MS = 10_000;
@@ -109,10 +133,13 @@ async function heartbeat(context: CommitContext): Promise<void> {
   await context.backend.ledger.heartbeat(context.pipeline, process.pid, context.runId);
 }
 
-/** Plans the merge against what the table holds, writes the winners, records each outcome. */
-async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSpec, batch: Batch): Promise<CursorValue | null> {
+/**
+ * Plans the merge against what the table holds, writes the winners, records each outcome.
+ * Returns the run's largest cursor loaded: `maxBefore`, or a newer one this slice loaded.
+ */
+async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSpec, batch: Batch, maxBefore: CursorValue | null): Promise<CursorValue | null> {
   const staged = batch.staged;
-  if (staged.length === 0) return null;
+  if (staged.length === 0) return maxBefore;
   const keyed = context.key !== null;
   const existing = keyed ? await lookupExisting(context, tx, staged) : new Map<string, ExistingState>();
   const boundaryDuplicates = context.rowHash ? await lookupBoundaryHashes(context, tx, staged) : new Set<number>();
@@ -122,12 +149,12 @@ async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSp
   );
   const rows = plan.writes.map((index) => staged[index] as Staged);
   await tx.writeRows(context.table, spec, context.runId, writeMode(context.strategy, keyed), rows);
-  let maxCursor: CursorValue | null = null;
+  let maxCursor = maxBefore;
   plan.outcomes.forEach((outcome, index) => {
     const s = staged[index] as Staged;
     batch.count(OUTCOME_COUNTER[outcome]);
     batch.lineage.push(lineage(s, outcome));
-    if (outcome === 'load' && s.cursorValue !== null) maxCursor = newer(maxCursor ?? context.maxCursor, s.cursorValue);
+    if (outcome === 'load' && s.cursorValue !== null) maxCursor = newer(maxCursor, s.cursorValue);
   });
   return maxCursor;
 }

@@ -1,5 +1,5 @@
 import type { Format, Limits } from '../core/settings.js';
-import { decodeBatches, resumeAfter, type DecodeResume } from '../stages/decode/index.js';
+import { decodeBatches, resumeAfter, type DecodedRecord, type DecodeResume } from '../stages/decode/index.js';
 import { Batch } from './batch.js';
 import { routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
 
@@ -12,15 +12,20 @@ export interface FileRead {
   /** Continue after this committed record (an interrupted run's checkpoint). */
   resume: DecodeResume | undefined;
   batchSize: number;
+  /** Records per slice of a batch (see SLICE_SIZE). */
+  sliceSize: number;
   limits: Limits;
 }
 
-/** A batch ready to commit (its size: the input records read into it), with the bytes read to make it. */
-export interface ReadBatch {
+/** A slice of a batch, read and ready to write, with the bytes read to make it. */
+export interface ReadSlice {
+  /** The slice's records and what they produced (its size: the input records read into it). */
   batch: Batch;
-  /** Bytes read from disk since the previous batch. */
+  /** Bytes read from disk since the previous slice. */
   bytes: number;
-  /** The file's last batch (it may be empty): committing it marks the file loaded. */
+  /** The slice ends its batch: the batch's transaction commits after writing it. */
+  endsBatch: boolean;
+  /** The file's last slice (it may be empty): committing it marks the file loaded. */
   last: boolean;
 }
 
@@ -32,13 +37,17 @@ export interface FileBatchHooks {
 
 /**
  * Decode → route, cut into batches of `batchSize` input records, each with the checkpoint it
- * reaches. Takes the decoder's records a chunk at a time (an await per record costs as much as
- * decoding it) and never touches the database. The fields the records had are added to `seen`.
+ * reaches, and each batch into slices of at most `sliceSize` records. Takes the decoder's records a
+ * chunk at a time (an await per record costs as much as decoding it) and never touches the
+ * database. The fields the records had are added to `seen`.
  */
-export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<string>, hooks: FileBatchHooks): AsyncGenerator<ReadBatch> {
+export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<string>, hooks: FileBatchHooks): AsyncGenerator<ReadSlice> {
   const context: FileContext = { path: read.path, fileId: read.fileId, ordinal: read.ordinal, format: read.format, seen };
-  let batch = new Batch();
+  const sliceSize = Math.min(read.sliceSize, read.batchSize);
+  let slice = new Batch();
+  let inBatch = 0;
   let bytes = 0;
+  let lastRead: DecodedRecord | undefined;
   const decoded = decodeBatches(read.path, {
     format: read.format,
     limits: read.limits,
@@ -48,14 +57,18 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
   });
   for await (const chunk of decoded) {
     for (const record of chunk) {
-      routeRecord(flow, context, record, batch);
-      batch.checkpoint = { ordinal: read.ordinal, ...resumeAfter(record) };
-      if (batch.size < read.batchSize && !hooks.cut()) continue;
-      yield { batch, bytes, last: false };
-      [batch, bytes] = [new Batch(), 0];
+      routeRecord(flow, context, record, slice);
+      lastRead = record;
+      inBatch += 1;
+      const endsBatch = inBatch >= read.batchSize || hooks.cut();
+      if (slice.size < sliceSize && !endsBatch) continue;
+      slice.checkpoint = { ordinal: read.ordinal, ...resumeAfter(record) };
+      yield { batch: slice, bytes, endsBatch, last: false };
+      [slice, bytes] = [new Batch(), 0];
+      if (endsBatch) inBatch = 0;
     }
   }
-  const start = read.resume ?? { position: 0, line: 0, byteOffset: null };
-  batch.checkpoint ??= { ordinal: read.ordinal, ...start };
-  yield { batch, bytes, last: true };
+  const reached = lastRead === undefined ? (read.resume ?? { position: 0, line: 0, byteOffset: null }) : resumeAfter(lastRead);
+  slice.checkpoint = { ordinal: read.ordinal, ...reached };
+  yield { batch: slice, bytes, endsBatch: true, last: true };
 }

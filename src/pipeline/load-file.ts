@@ -5,7 +5,8 @@ import type { RunFileRow } from '../ledger/ledger.js';
 import type { DecodeResume } from '../stages/decode/index.js';
 import { hashFile } from '../stages/discover/index.js';
 import { commitBatch, type CommitContext, type FileFingerprint } from './commit-batch.js';
-import { fileBatches, type FileRead, type ReadBatch } from './file-batches.js';
+import type { Batch } from './batch.js';
+import { fileBatches, type FileRead, type ReadSlice } from './file-batches.js';
 import type { RecordFlow } from './record-flow.js';
 import type { FileReport } from './summary.js';
 import type { UnchangedFiles } from './unchanged-files.js';
@@ -25,6 +26,7 @@ export interface LoadFileInput {
   file: RunFileRow;
   formatOf: (path: string) => Format;
   batchSize: number;
+  sliceSize: number;
   limits: Limits;
   /** Fingerprint from the previous load, if the pipeline loaded this path before. */
   previous: { size: number; hash: string } | undefined;
@@ -63,7 +65,7 @@ export async function loadFile(commit: CommitContext, flow: RecordFlow, input: L
       observer.warn(`${file.path} changed since the interrupted run's checkpoint (record ${file.position}); reloading it from its start`);
       report.status = 'changed-since-checkpoint';
     }
-    const read: FileRead = { path: file.path, fileId: file.fileId, ordinal: file.ordinal, format: input.formatOf(file.path), resume, batchSize: input.batchSize, limits: input.limits };
+    const read: FileRead = { path: file.path, fileId: file.fileId, ordinal: file.ordinal, format: input.formatOf(file.path), resume, batchSize: input.batchSize, sliceSize: input.sliceSize, limits: input.limits };
     const seen = new Set<string>();
     const batches = fileBatches(flow, read, seen, { cut: () => observer.stopRequested(), warn: observer.warn });
     report.records = await commitBatches(commit, batches, fingerprint, observer);
@@ -88,19 +90,53 @@ async function fingerprintFile(path: string): Promise<FileFingerprint> {
   }
 }
 
-/** Commits the file's batches as they come; a stop request ends the load after the batch in flight. */
-async function commitBatches(commit: CommitContext, batches: AsyncIterable<ReadBatch>, fingerprint: FileFingerprint, observer: LoadObserver): Promise<number> {
+/**
+ * Commits the file's batches as they come, each in one transaction that takes the batch's
+ * slices as they are read (the first is read before the transaction begins). A stop request
+ * ends the load after the batch in flight.
+ */
+async function commitBatches(commit: CommitContext, slices: AsyncIterable<ReadSlice>, fingerprint: FileFingerprint, observer: LoadObserver): Promise<number> {
+  const stream = slices[Symbol.asyncIterator]();
   let count = 0;
-  for await (const { batch, bytes, last } of batches) {
-    // Per record, so --simulate-crash N dies before the batch holding record N commits.
-    for (let i = 0; i < batch.size; i += 1) observer.onRecordRead();
-    observer.onBytes(bytes);
-    await commitBatch(commit, batch, { fingerprint, done: last });
+  for (let next = await stream.next(); !next.done; next = await stream.next()) {
+    const batch = new BatchSlices(next.value, stream, (slice) => {
+      // Per record, so --simulate-crash N dies before the batch holding record N commits.
+      for (let i = 0; i < slice.batch.size; i += 1) observer.onRecordRead();
+      observer.onBytes(slice.bytes);
+      count += slice.batch.size;
+    });
+    await commitBatch(commit, batch.slices(), { fingerprint, endsFile: () => batch.endsFile });
     observer.onCheckpoint();
-    count += batch.size;
-    if (!last && observer.stopRequested()) throw new RunStopped();
+    if (batch.endsFile) break;
+    if (observer.stopRequested()) throw new RunStopped();
   }
   return count;
+}
+
+/** One batch's slices, taken from the file's stream up to the slice that ends the batch. */
+class BatchSlices {
+  endsFile = false;
+
+  constructor(
+    private readonly first: ReadSlice,
+    private readonly stream: AsyncIterator<ReadSlice>,
+    private readonly onSlice: (slice: ReadSlice) => void,
+  ) {}
+
+  async *slices(): AsyncGenerator<Batch> {
+    let slice = this.first;
+    for (;;) {
+      this.onSlice(slice);
+      yield slice.batch;
+      if (slice.endsBatch) {
+        this.endsFile = slice.last;
+        return;
+      }
+      const next = await this.stream.next();
+      if (next.done === true) return;
+      slice = next.value;
+    }
+  }
 }
 
 async function setStatus(commit: CommitContext, file: RunFileRow, status: 'unchanged' | 'failed', error: string | null): Promise<void> {

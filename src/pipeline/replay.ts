@@ -84,7 +84,7 @@ async function replay(backend: Backend, pipeline: string, options: ReplayOptions
   for (let start = 0; start < letters.length; start += settings.batchSize) {
     const batch = new Batch(false);
     letters.slice(start, start + settings.batchSize).forEach((letter, i) => replayLetter(flow, letter, start + i + 1, batch));
-    await commitBatch(commit, batch, null);
+    await commitBatch(commit, [batch], null);
     for (const [name, value] of Object.entries(batch.counters)) totals.count(name as keyof typeof batch.counters, value);
   }
   await backend.transaction(async (tx) => tx.ledger.finishRun(runId, 'succeeded', last.watermarkAfter ?? last.watermarkBefore, null));

@@ -39,11 +39,11 @@ const ts = (n: number): string => new Date(Date.UTC(2025, 0, 1, 0, n)).toISOStri
 
 const recordArb = fc.record({ id: fc.constantFrom('a', 'b', 'c', 'd', 'e'), v: fc.integer({ min: 0, max: 999 }), ts: fc.integer({ min: 0, max: 9 }) });
 
-describe('every strategy equals the in-memory model, whatever the files and batches', () => {
+describe('every strategy equals the in-memory model, whatever the files, batches and slices', () => {
   for (const strategy of ['append', 'deduplicate', 'update', 'upsert-newer', 'replace'] as Strategy[]) {
     it(strategy, async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(recordArb, { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 4 }), fc.integer({ min: 1, max: 8 }), async (records, cuts, batchSize) => {
+        fc.asyncProperty(fc.array(recordArb, { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 4 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }), async (records, cuts, batchSize, sliceSize) => {
           const dir = mkdtempSync(path.join(tmpdir(), 'sluice-prop-'));
           mkdirSync(path.join(dir, 'in'));
           const bounds = [0, ...[...cuts].sort((a, b) => a - b).map((n) => Math.min(n, records.length)), records.length];
@@ -61,6 +61,8 @@ describe('every strategy equals the in-memory model, whatever the files and batc
             key: strategy === 'append' ? undefined : 'id',
             cursor: strategy === 'upsert-newer' ? 'ts' : undefined,
             batchSize,
+            // Batches written in slices: a later slice's merge must see the earlier ones' rows.
+            sliceSize,
           });
           const summary = await runPipeline(settings);
           const expected = model(strategy === 'replace' ? 'update' : strategy, records);

@@ -11,12 +11,15 @@ import { random, writeEvents } from '../support/generate.js';
 const SEED = Number(process.env.SLUICE_CRASH_SEED ?? Date.now() % 1_000_000);
 const KILLS = 10;
 
-const STRATEGIES: { strategy: string; flags: string[] }[] = [
-  { strategy: 'append', flags: [] },
-  { strategy: 'deduplicate', flags: ['--key', 'key'] },
-  { strategy: 'update', flags: ['--key', 'key'] },
-  { strategy: 'upsert-newer', flags: ['--key', 'key', '--cursor', 'ts'] },
-  { strategy: 'replace', flags: ['--key', 'key'] },
+const STRATEGIES: { strategy: string; flags: string[]; batch: number }[] = [
+  { strategy: 'append', flags: [], batch: 500 },
+  { strategy: 'deduplicate', flags: ['--key', 'key'], batch: 500 },
+  { strategy: 'update', flags: ['--key', 'key'], batch: 500 },
+  { strategy: 'upsert-newer', flags: ['--key', 'key', '--cursor', 'ts'], batch: 500 },
+  { strategy: 'replace', flags: ['--key', 'key'], batch: 500 },
+  // Batches larger than a slice (1,000 records): kills land between the slices of an open batch.
+  { strategy: 'append', flags: [], batch: 2500 },
+  { strategy: 'upsert-newer', flags: ['--key', 'key', '--cursor', 'ts'], batch: 2500 },
 ];
 
 function snapshot(db: string, table: string): Record<string, unknown[]> {
@@ -33,21 +36,24 @@ describe(`crash safety (seed ${SEED}; replay with SLUICE_CRASH_SEED=${SEED})`, (
   const input = path.join(dir, 'in');
   writeEvents(input, { files: 5, perFile: 4_200, seed: SEED, gzipLast: true });
 
-  for (const { strategy, flags } of STRATEGIES) {
-    it(`${strategy}: killed ${KILLS}+ times, resumed, equals one uninterrupted run`, async () => {
-      const base = ['run', '--source-dir', input, '--strategy', strategy, ...flags, '--require', 'key,value,ts', '--type', 'value=number', '--table', 'events', '--batch-size', '500', '--quiet'];
-      const cleanDb = path.join(dir, `${strategy}-clean.db`);
+  for (const { strategy, flags, batch } of STRATEGIES) {
+    it(`${strategy}, batches of ${batch}: killed ${KILLS}+ times, resumed, equals one uninterrupted run`, async () => {
+      const base = ['run', '--source-dir', input, '--strategy', strategy, ...flags, '--require', 'key,value,ts', '--type', 'value=number', '--table', 'events', '--batch-size', String(batch), '--quiet'];
+      const name = `${strategy}-${batch}`;
+      const cleanDb = path.join(dir, `${name}-clean.db`);
       const clean = await sluiceAsync([...base, '--db', cleanDb]);
       expect(clean.code, clean.stderr).toBe(0);
 
-      const crashedDb = path.join(dir, `${strategy}-crashed.db`);
-      const next = random(SEED + strategy.length);
+      const crashedDb = path.join(dir, `${name}-crashed.db`);
+      const next = random(SEED + strategy.length + batch);
       let kills = 0;
       const hooks = ['before-commit', 'after-commit'];
       for (let attempt = 0; attempt < KILLS + hooks.length; attempt += 1) {
         const hook = attempt < hooks.length ? hooks[attempt] : undefined;
-        const crashArgs = hook ? [] : ['--simulate-crash', String(1 + Math.floor(next() * 2500))];
-        const env = hook ? { SLUICE_TEST_CRASH_AT: `${hook}:${1 + Math.floor(next() * 5)}` } : {};
+        // Kills spread over the first few batches (of 500: 1-5 commits; of 2,500: the first and second
+        // batch), so that every attempt can still find records left to kill in.
+        const crashArgs = hook ? [] : ['--simulate-crash', String(1 + Math.floor(next() * (batch + 2000)))];
+        const env = hook ? { SLUICE_TEST_CRASH_AT: `${hook}:${1 + Math.floor(next() * (2500 / batch))}` } : {};
         const result = await sluiceAsync([...base, '--db', crashedDb, ...crashArgs], { env });
         if (result.signal === 'SIGKILL') kills += 1;
         else expect(result.code, result.stderr).toBe(0);

@@ -75,6 +75,23 @@ describe('sluice run: broken files are recorded and skipped (exit 3) or stop the
     expect(rows(db, 'SELECT COUNT(*) AS n FROM _sluice_files')).toEqual([{ n: 0 }]);
   });
 
+  it('a file failing in the middle of a batch leaves none of that batch; the next file loads as if it never ran', () => {
+    // 2,500 good records (slices of 1,000 written inside the open batch), then invalid UTF-8.
+    const good = Array.from({ length: 2500 }, (_, i) => `k${i},2030-01-01T00:00:${String(i % 60).padStart(2, '0')}Z,${i}`).join('\n');
+    const broken = Buffer.concat([Buffer.from(`id,ts,extra\n${good}\nk9,`), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]);
+    const { db, src } = drop({ 'a.csv': broken, 'b.csv': 'id,ts\nx,2024-05-01T00:00:00Z\ny,2024-06-01T00:00:00Z\n' });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--key', 'id', '--cursor', 'ts', '--strategy', 'upsert-newer', '--table', 'events', '--batch-size', '5000', '--json']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(json(r)).toMatchObject({ files_failed: 1, files_loaded: 1, input_records: 2, loaded: 2, lineage_entries: 4 });
+    expect(rows(db, 'SELECT id, ts FROM events ORDER BY id')).toEqual([
+      { id: 'x', ts: '2024-05-01T00:00:00Z' },
+      { id: 'y', ts: '2024-06-01T00:00:00Z' },
+    ]);
+    expect(rows(db, 'SELECT COUNT(*) AS n FROM _sluice_lineage')).toEqual([{ n: 2 }]);
+    // The largest cursor loaded is b's: a's rolled-back 2030 records never counted.
+    expect(rows(db, 'SELECT max_cursor FROM _sluice_runs')).toEqual([{ max_cursor: '2024-06-01T00:00:00Z' }]);
+  });
+
   it('a record beyond --max-record-bytes stops that file with a clear error', () => {
     const { db, src } = drop({ 'a.txt': `short\n${'x'.repeat(5000)}\n` });
     const r = sluice(['run', '--db', db, '--source-dir', src, '--max-record-bytes', '1024']);
