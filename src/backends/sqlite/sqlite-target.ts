@@ -103,11 +103,21 @@ export class SqliteTarget {
     if (keys.length === 0) return [];
     const sql = `SELECT t.${quoteIdent(keyColumn)} AS k, t.${META.cursor} AS c, t.${META.runId} AS r, t.${META.seq} AS s
       FROM ${quoteIdent(table)} t WHERE t.${quoteIdent(keyColumn)} IN (SELECT value FROM json_each(?))`;
-    const hasCursor = this.columns(table).some((c) => c.name === META.cursor);
+    const hasCursor = this.columnNames(table).has(META.cursor);
     const statement = this.cached(`lookup/${table}/${hasCursor}`, hasCursor ? sql : sql.replace(`t.${META.cursor} AS c`, 'NULL AS c'));
-    statement.safeIntegers(true);
-    const rows = statement.all(jsonArray(keys)) as { k: unknown; c: unknown; r: bigint; s: bigint }[];
-    return rows.map((row) => ({ key: row.k, cursor: fromSortable(row.c), runId: Number(row.r), seq: Number(row.s) }));
+    statement.raw(true).safeIntegers(true);
+    const rows = statement.all(jsonArray(keys)) as [unknown, unknown, bigint, bigint][];
+    return rows.map(([k, c, r, s]) => ({ key: k, cursor: fromSortable(c), runId: Number(r), seq: Number(s) }));
+  }
+
+  /** The table's column names, as ensureTarget last saw or made them (read once otherwise). */
+  private columnNames(table: string): Set<string> {
+    let names = this.knownColumns.get(table);
+    if (names === undefined) {
+      names = new Set(this.columns(table).map((c) => c.name));
+      this.knownColumns.set(table, names);
+    }
+    return names;
   }
 
   lookupHashes(table: string, hashes: readonly string[], currentRunId: number): Set<string> {
