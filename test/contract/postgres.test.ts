@@ -80,6 +80,30 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
     }
   });
 
+  it('a key lookup probes the key index, never scans the table (a batch of 1,000 keys once got a hash join over the whole table)', async () => {
+    const spec: TargetSpec = { table: 'keyed', columns: [{ name: 'id', type: 'any' }], key: 'id', cursor: 'text', rowHash: false };
+    const row = (i: number): TargetRow => ({ values: [`k${i}`], key: `k${i}`, cursor: '2025-01-01', rowHash: null, seq: i, source: `test:${i}` });
+    const scans = async (): Promise<{ seq: number; idx: number }> => {
+      const [stats] = await pg.query<{ seq: number; idx: number }>("SELECT seq_scan::int AS seq, idx_scan::int AS idx FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'keyed'", [pg.schema]);
+      return stats as { seq: number; idx: number };
+    };
+    const setup = await openBackend(pg.url);
+    await setup.transaction(async (tx) => {
+      await tx.ensureTarget(spec);
+      await tx.writeRows('keyed', spec, 1, 'newer-wins', Array.from({ length: 5000 }, (_, i) => row(i)));
+    });
+    await setup.close(); // a closing session hands its statistics over
+    const before = await scans();
+    const backend = await openBackend(pg.url);
+    const keys = Array.from({ length: 1000 }, (_, i) => `k${i * 4}`);
+    const found = await backend.transaction(async (tx) => tx.lookupExisting('keyed', 'id', keys));
+    await backend.close();
+    expect(found.map((r) => r.key).sort()).toEqual([...keys].sort());
+    const after = await scans();
+    expect(after.seq - before.seq).toBe(0);
+    expect(after.idx - before.idx).toBeGreaterThanOrEqual(1000);
+  });
+
   it('63-byte identifiers: a long header keeps its full name; two equal in 63 bytes are refused by name', async () => {
     const long = 'a'.repeat(60) + 'ü-first-column';
     const file = path.join(dir, 'long.csv');
