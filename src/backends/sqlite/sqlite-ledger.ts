@@ -269,7 +269,8 @@ export class SqliteLedgerTx implements LedgerTx {
       const sortable = JSON.stringify(maxCursor.sortable);
       params.push(sortable, maxCursor.value, sortable, sortable);
     }
-    this.db.prepare(`UPDATE _sluice_runs SET ${sets.join(', ')} WHERE id = ?`).run(...params, runId);
+    // Once per slice of every batch: prepared once per set of counters, not per call.
+    this.prepared(`UPDATE _sluice_runs SET ${sets.join(', ')} WHERE id = ?`).run(...params, runId);
   }
 
   async setCheckpoint(runId: number, c: CheckpointInput): Promise<void> {
@@ -327,16 +328,20 @@ export class SqliteLedgerTx implements LedgerTx {
     return { run: toRun(row), files: files.map(toRunFile) };
   }
 
-  /** better-sqlite3 caches nothing itself: one prepared statement per (table, row count). */
+  /** better-sqlite3 caches nothing itself: the statements of the hot path, by their SQL. */
   private readonly statements = new Map<string, Database.Statement<unknown[]>>();
 
-  private statement(into: string, rows: number, perRow: number): Database.Statement<unknown[]> {
-    const id = `${into}/${rows}`;
-    let statement = this.statements.get(id);
+  private prepared(sql: string): Database.Statement<unknown[]> {
+    let statement = this.statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare(`INSERT INTO ${into} VALUES ${placeholders(rows, perRow)}`);
-      this.statements.set(id, statement);
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /** A multi-row INSERT: one statement per (table, row count). */
+  private statement(into: string, rows: number, perRow: number): Database.Statement<unknown[]> {
+    return this.prepared(`INSERT INTO ${into} VALUES ${placeholders(rows, perRow)}`);
   }
 }
