@@ -73,6 +73,12 @@ export interface LineageEntry {
  */
 export interface Backend {
   readonly kind: BackendKind;
+  /**
+   * Records per slice of a batch: a batch commits in one transaction but is written a slice at a
+   * time, so its records are short-lived. Each slice costs this backend a few statements: a few
+   * on SQLite, round trips to the server on PostgreSQL, which therefore takes larger slices.
+   */
+  readonly sliceSize: number;
   /** Where the data lives, for messages (a path or a URL without its password). */
   readonly location: string;
   readonly ledger: Ledger;

@@ -25,13 +25,6 @@ export const DEFAULT_LIMITS: Limits = {
   maxDecompressedBytes: 64 * 1024 * 1024 * 1024,
 };
 
-/**
- * Records per slice of a batch. A batch of 10,000 records held whole until its commit outlives
- * V8's young generation, is promoted and then collected from the old one: measured at 1M rows
- * with 10,000-record batches, peak RSS 205-250 MB held whole, 125-160 MB in slices of 1,000.
- */
-export const SLICE_SIZE = 1000;
-
 export interface RunSettings {
   db: string;
   pipeline: string;
@@ -49,11 +42,10 @@ export interface RunSettings {
   transform: string | null;
   batchSize: number;
   /**
-   * Records per slice: a batch commits in one transaction but is read and written a slice at a
-   * time, so its records are short-lived (pipeline/file-batches.ts). Not a flag; tests set it
-   * small to cut batches into many slices.
+   * Records per slice of a batch, instead of the backend's own (Backend.sliceSize). Not a flag:
+   * tests set it small to cut batches into many slices.
    */
-  sliceSize: number;
+  sliceSize: number | null;
   onFileError: OnFileError;
   normalize: boolean;
   dryRun: boolean;

@@ -12,7 +12,7 @@ export interface FileRead {
   /** Continue after this committed record (an interrupted run's checkpoint). */
   resume: DecodeResume | undefined;
   batchSize: number;
-  /** Records per slice of a batch (see SLICE_SIZE). */
+  /** Records per slice of a batch (see Backend.sliceSize). */
   sliceSize: number;
   limits: Limits;
 }

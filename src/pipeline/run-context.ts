@@ -71,7 +71,7 @@ export async function readPlan(backend: Backend, settings: RunSettings, runId: n
 export function fileInput(context: RunContext, settings: RunSettings, plan: ReadPlan, file: RunFileRow): LoadFileInput {
   const { flow, knownColumns } = context;
   const previous = plan.forceRead ? undefined : plan.previous.get(file.path);
-  return { file, formatOf: flow.formatOf, batchSize: settings.batchSize, sliceSize: settings.sliceSize, limits: settings.limits, previous, knownColumns };
+  return { file, formatOf: flow.formatOf, batchSize: settings.batchSize, sliceSize: settings.sliceSize ?? context.commit.backend.sliceSize, limits: settings.limits, previous, knownColumns };
 }
 
 async function allUnchanged(files: RunFileRow[], previous: Map<string, { size: number; hash: string }>): Promise<boolean> {

@@ -66,6 +66,12 @@ function retriesFromEnv(): number {
  */
 export class PostgresBackend implements Backend {
   readonly kind = 'postgres' as const;
+  /**
+   * About nine round trips per slice: a 100k-row load in batches of 10,000 took 2.5-2.8 s in
+   * slices of 1,000, 1.9-2.3 s in slices of 2,500 and 1.8-2.0 s unsliced (peak RSS 148-158,
+   * 157-171 and 196-203 MB).
+   */
+  readonly sliceSize = 2500;
   readonly ledger: PgLedger;
   readonly queries: PgQueries;
   private readonly target: PgTarget;

@@ -16,6 +16,11 @@ const STREAM_BATCH_ROWS = 1000;
  */
 export class SqliteBackend implements Backend {
   readonly kind = 'sqlite' as const;
+  /**
+   * A batch of 10,000 records held whole until its commit outlived V8's young generation: peak
+   * RSS 205-250 MB at 1M rows, 125-160 MB in slices of 1,000, at the same speed.
+   */
+  readonly sliceSize = 1000;
   readonly ledger: SqliteLedger;
   readonly queries: SqliteQueries;
   private readonly target: SqliteTarget;
