@@ -176,6 +176,11 @@ export interface Ledger {
   runFiles(runId: number): Promise<RunFileRow[]>;
   /** Fingerprints of files loaded by earlier runs of the pipeline, by path. */
   loadedFiles(pipeline: string): Promise<Map<string, { size: number; hash: string }>>;
+  /**
+   * Where earlier runs of the pipeline last failed each file after committing part of it, by
+   * path: a later run reads the same content on from there instead of loading that part again.
+   */
+  partlyFailedFiles(pipeline: string): Promise<Map<string, RunFileRow>>;
   lineageByStep(runId: number): Promise<LineageCount[]>;
   /** Dead letters of the pipeline not replayed yet, oldest first. */
   pendingDeadLetters(pipeline: string, filter: { runId?: number; reason?: string }): Promise<DeadLetterRow[]>;

@@ -154,6 +154,15 @@ export const LINEAGE_STEPS_SQL = `SELECT run_id, file_id, line, key, step FROM _
   UNION ALL
   SELECT run_id, file_id, line, key, 'stage' FROM _sluice_lineage WHERE step IN ('load', 'skip-stale', 'skip-duplicate')`;
 
+/**
+ * Files that earlier runs of a pipeline failed after committing part of them, oldest run first;
+ * `pipeline` is the dialect's placeholder for the pipeline's name.
+ */
+export function partlyFailedFilesSql(pipeline: string): string {
+  return `SELECT c.* FROM _sluice_checkpoints c JOIN _sluice_runs r ON r.id = c.run_id
+    WHERE r.pipeline = ${pipeline} AND c.status = 'failed' AND c.position > 0 ORDER BY c.run_id, c.ordinal`;
+}
+
 /** Every lineage step, `stage` included, for SQL users: what `sluice lineage` reads. */
 export const LINEAGE_VIEW = '_sluice_lineage_steps';
 

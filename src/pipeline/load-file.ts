@@ -30,6 +30,8 @@ export interface LoadFileInput {
   limits: Limits;
   /** Fingerprint from the previous load, if the pipeline loaded this path before. */
   previous: { size: number; hash: string } | undefined;
+  /** Where an earlier run last failed this path after committing part of it. */
+  failedBefore?: RunFileRow | undefined;
   /** Columns the target had before this file: the file's differences are reported. */
   knownColumns: Set<string>;
   /** Where an unchanged file's status goes to be committed with others; without it, at once. */
@@ -57,13 +59,17 @@ export async function loadFile(commit: CommitContext, flow: RecordFlow, input: L
       return { ...report, status: 'unchanged' };
     }
     let resume: DecodeResume | undefined;
+    const failedBefore = input.failedBefore;
     if (file.position > 0 && file.hash === fingerprint.hash) {
-      resume = { position: file.position, line: file.line, byteOffset: file.byteOffset };
-      // Bytes before the checkpoint count as done for progress, whether skipped by a seek or not.
-      if (file.byteOffset !== null && !/\.gz$/i.test(file.path)) observer.onBytes(file.byteOffset);
+      resume = resumeAt(file, observer);
     } else if (file.position > 0) {
       observer.warn(`${file.path} changed since the interrupted run's checkpoint (record ${file.position}); reloading it from its start`);
       report.status = 'changed-since-checkpoint';
+    } else if (failedBefore !== undefined && failedBefore.hash === fingerprint.hash) {
+      // Its first records are in the target already: loading them again would duplicate them
+      // under append (and redo them under the other strategies).
+      observer.warn(`${file.path} is unchanged since run ${failedBefore.runId} failed it after record ${failedBefore.position}; reading on from there`);
+      resume = resumeAt(failedBefore, observer);
     }
     const read: FileRead = { path: file.path, fileId: file.fileId, ordinal: file.ordinal, format: input.formatOf(file.path), resume, batchSize: input.batchSize, sliceSize: input.sliceSize, limits: input.limits };
     const seen = new Set<string>();
@@ -77,6 +83,12 @@ export async function loadFile(commit: CommitContext, flow: RecordFlow, input: L
     return { ...report, status: 'failed', error: error.message };
   }
   return report;
+}
+
+/** Where a checkpoint says to read on; the bytes before it count as done for progress. */
+function resumeAt(checkpoint: RunFileRow, observer: LoadObserver): DecodeResume {
+  if (checkpoint.byteOffset !== null && !/\.gz$/i.test(checkpoint.path)) observer.onBytes(checkpoint.byteOffset);
+  return { position: checkpoint.position, line: checkpoint.line, byteOffset: checkpoint.byteOffset };
 }
 
 async function fingerprintFile(path: string): Promise<FileFingerprint> {

@@ -56,6 +56,8 @@ export interface ReadPlan {
   previous: Map<string, { size: number; hash: string }>;
   /** replace rebuilds the table from all files: either none changed (nothing to do) or all are read. */
   forceRead: boolean;
+  /** Where earlier runs failed files after committing part of them, by path (not for replace). */
+  partlyFailed: Map<string, RunFileRow>;
 }
 
 export async function readPlan(backend: Backend, settings: RunSettings, runId: number): Promise<ReadPlan> {
@@ -65,13 +67,16 @@ export async function readPlan(backend: Backend, settings: RunSettings, runId: n
   // A file this run already read (its fingerprint now this run's own) means every file is read.
   const started = files.some((f) => f.status === 'loaded' || f.position > 0);
   const forceRead = settings.strategy === 'replace' && (started || !(await allUnchanged(files, previous)));
-  return { files, previous, forceRead };
+  // replace rebuilds a fresh table: what an earlier run committed of a file is not in it.
+  const partlyFailed = settings.strategy === 'replace' ? new Map<string, RunFileRow>() : await backend.ledger.partlyFailedFiles(settings.pipeline);
+  return { files, previous, forceRead, partlyFailed };
 }
 
 export function fileInput(context: RunContext, settings: RunSettings, plan: ReadPlan, file: RunFileRow): LoadFileInput {
   const { flow, knownColumns } = context;
   const previous = plan.forceRead ? undefined : plan.previous.get(file.path);
-  return { file, formatOf: flow.formatOf, batchSize: settings.batchSize, sliceSize: settings.sliceSize ?? context.commit.backend.sliceSize, limits: settings.limits, previous, knownColumns };
+  const failedBefore = plan.partlyFailed.get(file.path);
+  return { file, formatOf: flow.formatOf, batchSize: settings.batchSize, sliceSize: settings.sliceSize ?? context.commit.backend.sliceSize, limits: settings.limits, previous, failedBefore, knownColumns };
 }
 
 async function allUnchanged(files: RunFileRow[], previous: Map<string, { size: number; hash: string }>): Promise<boolean> {

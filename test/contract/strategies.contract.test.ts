@@ -83,6 +83,20 @@ forEachBackend('contract: merge strategies', (db) => {
     expect(await tableRows(t, 'people')).toEqual([{ id: '4', name: 'dan', age: '33' }]);
   });
 
+  it('append: a file failed after committing part of it is read on from there by the next run, not loaded twice', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'broken.csv');
+    const good = Array.from({ length: 20_000 }, (_, i) => `k${i},${i}`).join('\n');
+    writeFileSync(file, Buffer.concat([Buffer.from(`id,v\n${good}\nk9,`), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]));
+    const options = { input: [file], strategy: 'append', table: 'parts', pipeline: 'parts' };
+    const first = await run(t, options);
+    expect(first).toMatchObject({ files_failed: 1 });
+    expect(first.loaded).toBeGreaterThan(0);
+    const second = await run(t, options);
+    expect(second).toMatchObject({ files_failed: 1, input_records: 0, loaded: 0 });
+    expect(await tableRows(t, 'parts')).toHaveLength(first.loaded);
+  });
+
   it('results do not depend on the batch size (1, 2, 1000) or on slices of a batch (1, 3) for the keyed strategies', async () => {
     const t = db();
     const a = path.join(t.dir, 'a.ndjson');

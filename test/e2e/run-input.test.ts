@@ -92,6 +92,27 @@ describe('sluice run: broken files are recorded and skipped (exit 3) or stop the
     expect(rows(db, 'SELECT max_cursor FROM _sluice_runs')).toEqual([{ max_cursor: '2024-06-01T00:00:00Z' }]);
   });
 
+  it('a file that failed after committing part of it is read on from there next time, never loaded twice', () => {
+    // Long enough that whole batches commit before the decoder meets the bad bytes.
+    const good = Array.from({ length: 20_000 }, (_, i) => `k${i},${i}`).join('\n');
+    const broken = Buffer.concat([Buffer.from(`id,v\n${good}\nk9,`), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]);
+    const { db, src } = drop({ 'a.csv': broken });
+    const args = ['run', '--db', db, '--source-dir', src, '--table', 't', '--strategy', 'append', '--json'];
+    const first = sluice(args);
+    expect(first.code).toBe(3);
+    const committed = json<{ loaded: number; files_failed: number }>(first);
+    expect(committed.files_failed).toBe(1);
+    expect(committed.loaded).toBeGreaterThan(0);
+    for (let again = 0; again < 2; again += 1) {
+      const r = sluice(args);
+      expect(r.code).toBe(3);
+      expect(json(r)).toMatchObject({ files_failed: 1, input_records: 0, loaded: 0 });
+      expect(r.stderr).toContain(`a.csv is unchanged since run 1 failed it after record ${committed.loaded}; reading on from there`);
+      expect(r.stderr).toMatch(/a\.csv.*invalid UTF-8/);
+    }
+    expect(rows(db, 'SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids FROM t')).toEqual([{ n: committed.loaded, ids: committed.loaded }]);
+  });
+
   it('a record beyond --max-record-bytes stops that file with a clear error', () => {
     const { db, src } = drop({ 'a.txt': `short\n${'x'.repeat(5000)}\n` });
     const r = sluice(['run', '--db', db, '--source-dir', src, '--max-record-bytes', '1024']);

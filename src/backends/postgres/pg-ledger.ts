@@ -3,7 +3,7 @@ import type { ClaimHolder, ClaimOptions, DeadLetterRow, Ledger, LineageCount, Lo
 import { lockKey } from './identifiers.js';
 import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 import type { PgSession } from './session.js';
-import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
+import { LINEAGE_STEPS_SQL, partlyFailedFilesSql } from '../../ledger/schema.js';
 
 /** Runs a statement that stands alone, retried after a dropped connection (see pg-backend.ts). */
 export type Standalone = <T>(work: () => Promise<T>) => Promise<T>;
@@ -61,6 +61,11 @@ export class PgLedger implements Ledger {
 
   async runFiles(runId: number): Promise<RunFileRow[]> {
     return (await this.rows('SELECT * FROM _sluice_checkpoints WHERE run_id = $1 ORDER BY ordinal', [runId])).map(toRunFile);
+  }
+
+  async partlyFailedFiles(pipeline: string): Promise<Map<string, RunFileRow>> {
+    const rows = await this.rows(partlyFailedFilesSql('$1'), [pipeline]);
+    return new Map(rows.map((row) => [String(row.path), toRunFile(row)]));
   }
 
   async loadedFiles(pipeline: string): Promise<Map<string, { size: number; hash: string }>> {

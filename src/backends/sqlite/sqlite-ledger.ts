@@ -20,7 +20,7 @@ import {
   type WatermarkRow,
 } from '../../ledger/ledger.js';
 import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
-import { LINEAGE_STEPS_SQL } from '../../ledger/schema.js';
+import { LINEAGE_STEPS_SQL, partlyFailedFilesSql } from '../../ledger/schema.js';
 import { placeholders } from '../sql.js';
 import { insertChunked } from './chunked.js';
 import type { Db } from './connection.js';
@@ -66,6 +66,11 @@ export class SqliteLedger implements Ledger {
   async runFiles(runId: number): Promise<RunFileRow[]> {
     const rows = this.db.prepare('SELECT * FROM _sluice_checkpoints WHERE run_id = ? ORDER BY ordinal').all(runId) as Row[];
     return rows.map(toRunFile);
+  }
+
+  async partlyFailedFiles(pipeline: string): Promise<Map<string, RunFileRow>> {
+    const rows = this.db.prepare(partlyFailedFilesSql('?')).all(pipeline) as Row[];
+    return new Map(rows.map((row) => [String(row.path), toRunFile(row)]));
   }
 
   async loadedFiles(pipeline: string): Promise<Map<string, { size: number; hash: string }>> {
