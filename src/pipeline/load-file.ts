@@ -46,7 +46,8 @@ export class RunStopped extends Error {}
 /**
  * Loads one file in checkpointed batches. A file already loaded with the same content is
  * skipped; a resumed file continues after its last committed record, unless its content
- * changed since, in which case it is read again from its start.
+ * changed since, in which case it is read again from its start. So does a file an earlier run
+ * failed part-way, while its content is the same.
  */
 export async function loadFile(commit: CommitContext, flow: RecordFlow, input: LoadFileInput, observer: LoadObserver): Promise<LoadFileOutcome> {
   const { file } = input;
