@@ -58,6 +58,8 @@ export const LEDGER_TABLES: readonly TableDef[] = [
       ['byte_offset', 'int'],
       ['updated_at', 'text'],
     ],
+    // A run looks up the files earlier runs failed (partlyFailedFilesSql) without a full scan.
+    indexes: [['status', 'run_id']],
     primaryKey: ['run_id', 'ordinal'],
   },
   {
@@ -166,6 +168,13 @@ export function partlyFailedFilesSql(pipeline: string): string {
 /** Every lineage step, `stage` included, for SQL users: what `sluice lineage` reads. */
 export const LINEAGE_VIEW = '_sluice_lineage_steps';
 
+function indexName(table: string, columns: readonly string[]): string {
+  return `${table}_${columns.join('_')}_idx`;
+}
+
+/** The ledger's index names: a ledger created by an older version may lack one. */
+export const LEDGER_INDEXES: readonly string[] = LEDGER_TABLES.flatMap((table) => (table.indexes ?? []).map((columns) => indexName(table.name, columns)));
+
 /** The DDL that creates the ledger (idempotent: IF NOT EXISTS everywhere). */
 export function ledgerDdl(dialect: Dialect, quote: (name: string) => string): string[] {
   const statements: string[] = [];
@@ -174,8 +183,7 @@ export function ledgerDdl(dialect: Dialect, quote: (name: string) => string): st
     if (table.primaryKey) columns.push(`PRIMARY KEY (${table.primaryKey.map(quote).join(', ')})`);
     statements.push(`CREATE TABLE IF NOT EXISTS ${quote(table.name)} (${columns.join(', ')})`);
     for (const index of table.indexes ?? []) {
-      const name = `${table.name}_${index.join('_')}_idx`;
-      statements.push(`CREATE INDEX IF NOT EXISTS ${quote(name)} ON ${quote(table.name)} (${index.map(quote).join(', ')})`);
+      statements.push(`CREATE INDEX IF NOT EXISTS ${quote(indexName(table.name, index))} ON ${quote(table.name)} (${index.map(quote).join(', ')})`);
     }
   }
   // PostgreSQL has no CREATE VIEW IF NOT EXISTS; its DDL runs under a lock (postgres/connection.ts).

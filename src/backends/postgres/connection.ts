@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { SluiceError } from '../../core/errors.js';
-import { LEDGER_TABLES, LINEAGE_VIEW, ledgerDdl } from '../../ledger/schema.js';
+import { LEDGER_INDEXES, LEDGER_TABLES, LINEAGE_VIEW, ledgerDdl } from '../../ledger/schema.js';
 import { quoteIdent } from '../sql.js';
 import { translateConnectError, translatePgError } from './errors.js';
 import { MAX_IDENTIFIER_BYTES, physicalName } from './identifiers.js';
@@ -102,19 +102,20 @@ const DDL_LOCK = 0x51_75_69_63_65_00_00_01n;
  */
 export async function ensureLedger(client: pg.Client, target: PgTarget, options: { mustExist: boolean; readonly: boolean }): Promise<void> {
   const names = LEDGER_TABLES.map((t) => t.name);
-  const present = await client.query<{ schema: boolean; tables: number; view: boolean }>(
+  const present = await client.query<{ schema: boolean; tables: number; view: boolean; indexes: number }>(
     `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema,
       (SELECT count(*)::int FROM pg_tables WHERE schemaname = $1 AND tablename = ANY($2::text[])) AS tables,
-      EXISTS (SELECT 1 FROM pg_views WHERE schemaname = $1 AND viewname = $3) AS view`,
-    [target.schema, names, LINEAGE_VIEW],
+      EXISTS (SELECT 1 FROM pg_views WHERE schemaname = $1 AND viewname = $3) AS view,
+      (SELECT count(*)::int FROM pg_indexes WHERE schemaname = $1 AND indexname = ANY($4::text[])) AS indexes`,
+    [target.schema, names, LINEAGE_VIEW, LEDGER_INDEXES],
   );
-  const row = present.rows[0] as { schema: boolean; tables: number; view: boolean };
+  const row = present.rows[0] as { schema: boolean; tables: number; view: boolean; indexes: number };
   if (!row.schema && (options.mustExist || options.readonly)) {
     throw new SluiceError('CONFIG_NO_DATABASE', `schema ${target.schema} does not exist in ${target.location}`, {
       hint: `check the schema name, or load data first with: sluice run --db ${target.location} ...`,
     });
   }
-  if (options.readonly || (row.tables === names.length && row.view)) return;
+  if (options.readonly || (row.tables === names.length && row.view && row.indexes === LEDGER_INDEXES.length)) return;
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [DDL_LOCK.toString()]);
