@@ -183,9 +183,11 @@ for (const backend of BACKENDS) {
         const killed = await backend.fresh(`${strategy}-killed`);
         // --simulate-crash with --workers: worker 1 dies like kill -9 after that many records,
         // inside its first file (a file is 200 records): with loads this fast, the other workers
-        // may leave it no second file.
+        // may leave it no second file. Batches of 10 (results do not depend on batch size) slow
+        // the others down enough that a worker started late under load still finds a file.
         const after = 30 + Math.floor(next() * 160);
-        const result = summary(await sluiceAsync([...args, '--db', killed.db, '--workers', '4', '--simulate-crash', String(after)]));
+        const slower = base(['--strategy', strategy, ...flags, '--batch-size', '10']);
+        const result = summary(await sluiceAsync([...slower, '--db', killed.db, '--workers', '4', '--simulate-crash', String(after)]));
         expect(result.status).toBe('succeeded');
         expect(result.warnings.join('\n')).toMatch(/worker 1 \(pid \d+\) was killed by SIGKILL/);
         expect(await snapshot(killed, keyed, split)).toEqual(reference);
