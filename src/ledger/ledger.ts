@@ -98,6 +98,21 @@ export interface WatermarkRow {
   runId: number | null;
 }
 
+/** A file an earlier run loaded completely: the same content is not read again. */
+export interface LoadedFile {
+  size: number;
+  hash: string;
+  runId: number;
+}
+
+/** Files loaded by runs up to `afterRun` are read again by later runs (watermark reset). */
+export interface RereadMark {
+  pipeline: string;
+  afterRun: number;
+  reason: string;
+  createdAt: string;
+}
+
 export interface DeadLetterInput {
   fileId: number;
   file: string;
@@ -175,7 +190,9 @@ export interface Ledger {
   listRuns(options: { pipeline?: string; status?: RunStatus; limit?: number }): Promise<RunRow[]>;
   runFiles(runId: number): Promise<RunFileRow[]>;
   /** Fingerprints of files loaded by earlier runs of the pipeline, by path. */
-  loadedFiles(pipeline: string): Promise<Map<string, { size: number; hash: string }>>;
+  loadedFiles(pipeline: string): Promise<Map<string, LoadedFile>>;
+  /** The pipeline's re-read mark, if `watermark reset` (or set backwards) left one. */
+  rereadMark(pipeline: string): Promise<RereadMark | null>;
   /**
    * Where earlier runs of the pipeline last failed each file after committing part of it, by
    * path: a later run reads the same content on from there instead of loading that part again.
@@ -235,6 +252,9 @@ export interface LedgerTx {
   markReplayed(ids: readonly number[], runId: number): Promise<void>;
   finishRun(runId: number, status: RunStatus, watermarkAfter: string | null, error: string | null): Promise<void>;
   setWatermark(row: Omit<WatermarkRow, 'updatedAt'>): Promise<void>;
+  deleteWatermark(pipeline: string): Promise<boolean>;
+  /** Makes every run after the newest one so far read the files loaded until now again. */
+  markReread(pipeline: string, reason: string): Promise<void>;
   /**
    * Locks the run's row until the transaction ends and reads it with its files. Every batch
    * commit updates that row, so under the lock the files' states are final: the one place a

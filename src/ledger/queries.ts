@@ -72,8 +72,6 @@ export interface LedgerQueries {
   getDeadLetter(id: number): Promise<DeadLetterRow | null>;
   /** Deletes the matching dead letters; returns how many went. */
   deleteDeadLetters(filter: DeadLetterFilter): Promise<number>;
-  /** Deletes the pipeline's watermark; false when it had none. */
-  deleteWatermark(pipeline: string): Promise<boolean>;
   /**
    * The target table's rows whose key column holds `key`. Lineage stores keys as text, the
    * table may hold them as numbers: both spellings match.

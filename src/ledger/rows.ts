@@ -4,10 +4,12 @@ import {
   COUNTER_NAMES,
   type CursorValue,
   type DeadLetterRow,
+  type LoadedFile,
   type LockHolder,
   type RunCounters,
   type RunFileRow,
   type RunRow,
+  type RereadMark,
   type RunStatus,
   type WatermarkRow,
 } from './ledger.js';
@@ -68,6 +70,14 @@ export function toWatermark(pipeline: string, row: Row): WatermarkRow {
     updatedAt: String(row.updated_at),
     runId: row.run_id === null ? null : Number(row.run_id),
   };
+}
+
+export function toLoadedFile(row: Row): LoadedFile {
+  return { size: Number(row.size), hash: String(row.hash), runId: Number(row.run_id) };
+}
+
+export function toRereadMark(row: Row): RereadMark {
+  return { pipeline: String(row.pipeline), afterRun: Number(row.after_run), reason: String(row.reason), createdAt: String(row.created_at) };
 }
 
 export function toLockHolder(pipeline: string, row: Row): LockHolder {

@@ -76,6 +76,18 @@ export const LEDGER_TABLES: readonly TableDef[] = [
   },
   { name: '_sluice_paths', columns: [['id', 'id'], ['path', 'text', 'NOT NULL UNIQUE']] },
   {
+    // `watermark reset` (or a watermark moved back): the files runs up to `after_run` loaded
+    // count as not loaded for later runs, which read them again. Kept as a mark rather than by
+    // deleting _sluice_files rows, so the audit of which run loaded what stays intact.
+    name: '_sluice_rereads',
+    columns: [
+      ['pipeline', 'text', 'PRIMARY KEY'],
+      ['after_run', 'int', 'NOT NULL'],
+      ['reason', 'text', 'NOT NULL'],
+      ['created_at', 'text', 'NOT NULL'],
+    ],
+  },
+  {
     name: '_sluice_watermarks',
     columns: [
       ['pipeline', 'text', 'PRIMARY KEY'],
@@ -163,6 +175,16 @@ export const LINEAGE_STEPS_SQL = `SELECT run_id, file_id, line, key, step FROM _
 export function partlyFailedFilesSql(pipeline: string): string {
   return `SELECT c.* FROM _sluice_checkpoints c JOIN _sluice_runs r ON r.id = c.run_id
     WHERE r.pipeline = ${pipeline} AND c.status = 'failed' AND c.position > 0 ORDER BY c.run_id, c.ordinal`;
+}
+
+/**
+ * Sets the pipeline's re-read mark after the newest run so far (see _sluice_rereads);
+ * `p` holds the dialect's placeholders for pipeline, reason and time.
+ */
+export function markRereadSql(p: readonly [string, string, string]): string {
+  return `INSERT INTO _sluice_rereads (pipeline, after_run, reason, created_at)
+    VALUES (${p[0]}, (SELECT COALESCE(MAX(id), 0) FROM _sluice_runs), ${p[1]}, ${p[2]})
+    ON CONFLICT (pipeline) DO UPDATE SET after_run = excluded.after_run, reason = excluded.reason, created_at = excluded.created_at`;
 }
 
 /** Every lineage step, `stage` included, for SQL users: what `sluice lineage` reads. */

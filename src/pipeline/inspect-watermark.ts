@@ -92,8 +92,13 @@ export async function setWatermark(options: InspectOptions & { value: string; fo
         });
       }
       const type = typeof next.sortable === 'number' ? 'number' : 'timestamp';
-      await backend.transaction(async (tx) => tx.ledger.setWatermark({ pipeline, cursor: cursor.field, type, value: next.value, runId: null }));
+      const back = order !== null && order < 0;
+      await backend.transaction(async (tx) => {
+        await tx.ledger.setWatermark({ pipeline, cursor: cursor.field, type, value: next.value, runId: null });
+        if (back) await tx.ledger.markReread(pipeline, `watermark ${cursor.field} moved back from ${stored?.value ?? ''} to ${next.value}`);
+      });
       const notes = await unfinishedNote(backend, pipeline);
+      if (back) notes.push(...(await rereadNotes(backend, pipeline, `loads their records with ${cursor.field} after ${next.value} that its strategy accepts`)));
       if (stored !== null && previous === null) notes.unshift(`the stored value "${stored.value}" was not ${expected(cursor.type)}; replaced`);
       const change = stored === null ? 'new' : previous === null ? 'replaced-invalid' : order === 0 ? 'same' : (order ?? 0) > 0 ? 'forward' : 'backward';
       return { pipeline, cursor: cursor.field, type: cursor.type, previous: stored?.value ?? null, value: next.value, change, notes };
@@ -120,7 +125,22 @@ async function unfinishedNote(backend: Backend, pipeline: string): Promise<strin
   return [`run ${run.id} is unfinished: resumed, it keeps the watermark it started with (${run.watermarkBefore ?? 'none'}), and sets a newer one when it completes; start over with sluice run ... --restart to use this one`];
 }
 
-/** `sluice watermark reset`: deletes the watermark, so the next run filters nothing by cursor. */
+/** What a re-read mark (rereads.ts) means for the pipeline's next run. */
+async function rereadNotes(backend: Backend, pipeline: string, loads: string): Promise<string[]> {
+  const loaded = (await backend.ledger.loadedFiles(pipeline)).size;
+  if (loaded === 0) return [];
+  const notes = [`the next run reads the ${loaded} file(s) loaded so far again, from their start, and ${loads}`];
+  const latest = (await backend.ledger.listRuns({ pipeline, limit: 1 }))[0];
+  if (latest !== undefined && settingsOf(latest).strategy === 'append') {
+    notes.push('strategy append keeps every record: the records of those files already in the table are appended again');
+  }
+  return notes;
+}
+
+/**
+ * `sluice watermark reset`: deletes the watermark, so the next run filters nothing by cursor,
+ * and leaves a re-read mark, so it reads the files loaded so far again.
+ */
 export async function resetWatermark(options: InspectOptions & { confirm: boolean }): Promise<WatermarkChange> {
   return writing(options.db, async (backend) => {
     const pipeline = await onePipeline(backend, options.pipeline);
@@ -130,10 +150,12 @@ export async function resetWatermark(options: InspectOptions & { confirm: boolea
       const cursor = (await cursorOf(backend, pipeline, stored)) ?? { field: '', type: 'timestamp' as const };
       const base = { pipeline, cursor: stored?.cursor ?? cursor.field, type: cursor.type, previous: stored?.value ?? null };
       if (stored === null || !options.confirm) return { ...base, value: stored?.value ?? null, change: 'none', notes: [] };
-      await backend.queries.deleteWatermark(pipeline);
-      const loaded = (await backend.ledger.loadedFiles(pipeline)).size;
+      await backend.transaction(async (tx) => {
+        await tx.ledger.deleteWatermark(pipeline);
+        await tx.ledger.markReread(pipeline, `watermark ${stored.cursor} reset (it was ${stored.value})`);
+      });
       const notes = await unfinishedNote(backend, pipeline);
-      if (loaded > 0) notes.push(`${loaded} file(s) already loaded are not read again unless their content changes; new files load without a watermark filter`);
+      notes.push(...(await rereadNotes(backend, pipeline, 'loads every record its strategy accepts')));
       return { ...base, value: null, change: 'reset', notes };
     } finally {
       await release();

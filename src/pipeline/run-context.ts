@@ -1,13 +1,14 @@
 import type { Backend } from '../backends/backend.js';
 import { isMetaColumn } from '../backends/sql.js';
 import type { FieldType, RunSettings } from '../core/settings.js';
-import type { RunFileRow } from '../ledger/ledger.js';
+import type { LoadedFile, RunFileRow } from '../ledger/ledger.js';
 import { hashFile } from '../stages/discover/index.js';
 import { ColumnSet, inheritColumnTypes } from './columns.js';
 import type { CommitContext } from './commit-batch.js';
 import type { LoadFileInput } from './load-file.js';
 import type { PreparedRun } from './prepare.js';
 import type { RecordFlow } from './record-flow.js';
+import { earlierLoads } from './rereads.js';
 import { shadowTable, type RunStart } from './run-state.js';
 
 /** What every process loading a run's files needs: the commit context and the record flow. */
@@ -53,7 +54,7 @@ export async function runContext(backend: Backend, settings: RunSettings, prepar
 export interface ReadPlan {
   files: RunFileRow[];
   /** Fingerprints of files loaded before, by path: a file loaded with the same content is skipped. */
-  previous: Map<string, { size: number; hash: string }>;
+  previous: Map<string, LoadedFile>;
   /** replace rebuilds the table from all files: either none changed (nothing to do) or all are read. */
   forceRead: boolean;
   /** Where earlier runs failed files after committing part of them, by path (not for replace). */
@@ -62,14 +63,14 @@ export interface ReadPlan {
 
 export async function readPlan(backend: Backend, settings: RunSettings, runId: number): Promise<ReadPlan> {
   // Fingerprints first, then the run's files: a file this run loaded in between shows as loaded.
-  const previous = await backend.ledger.loadedFiles(settings.pipeline);
+  // replace rebuilds a fresh table: what an earlier run committed of a file is not in it.
+  const earlier = await earlierLoads(backend, settings.pipeline, runId, settings.strategy !== 'replace');
+  const previous = earlier.loaded;
   const files = await backend.ledger.runFiles(runId);
   // A file this run already read (its fingerprint now this run's own) means every file is read.
   const started = files.some((f) => f.status === 'loaded' || f.position > 0);
   const forceRead = settings.strategy === 'replace' && (started || !(await allUnchanged(files, previous)));
-  // replace rebuilds a fresh table: what an earlier run committed of a file is not in it.
-  const partlyFailed = settings.strategy === 'replace' ? new Map<string, RunFileRow>() : await backend.ledger.partlyFailedFiles(settings.pipeline);
-  return { files, previous, forceRead, partlyFailed };
+  return { files, previous, forceRead, partlyFailed: earlier.partlyFailed };
 }
 
 export function fileInput(context: RunContext, settings: RunSettings, plan: ReadPlan, file: RunFileRow): LoadFileInput {
@@ -79,7 +80,7 @@ export function fileInput(context: RunContext, settings: RunSettings, plan: Read
   return { file, formatOf: flow.formatOf, batchSize: settings.batchSize, sliceSize: settings.sliceSize ?? context.commit.backend.sliceSize, limits: settings.limits, previous, failedBefore, knownColumns };
 }
 
-async function allUnchanged(files: RunFileRow[], previous: Map<string, { size: number; hash: string }>): Promise<boolean> {
+async function allUnchanged(files: RunFileRow[], previous: Map<string, LoadedFile>): Promise<boolean> {
   for (const file of files) {
     const before = previous.get(file.path);
     if (before === undefined || before.size !== file.size) return false;

@@ -7,6 +7,7 @@ import type { CursorValue, RunRow, WatermarkRow } from '../ledger/ledger.js';
 import { compareSortable, parseCursor, type CursorSpec } from '../stages/watermark/index.js';
 import { targetSpec, type CommitContext } from './commit-batch.js';
 import type { PreparedRun } from './prepare.js';
+import { rereadNote } from './rereads.js';
 import type { FileReport, RunSummary } from './summary.js';
 
 export interface RunStart {
@@ -45,6 +46,8 @@ export async function startOrResume(backend: Backend, settings: RunSettings, pre
     return id;
   });
   if (unfinished !== null) warn(`abandoned unfinished run ${unfinished.id} (--restart); rows it committed stay`);
+  const reread = await rereadNote(backend, settings.pipeline, runId, prepared.files.map((file) => file.path));
+  if (reread !== null) warn(reread);
   return { run: (await backend.ledger.getRun(runId)) as RunRow, resumed: false, startWatermark };
 }
 

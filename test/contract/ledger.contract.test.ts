@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { isSluiceError, type Backend } from '../../src/index.js';
+import { isSluiceError, resetWatermark, setWatermark, type Backend } from '../../src/index.js';
 import { forEachBackend, run, tableRows, withBackend } from './backends.js';
 
 forEachBackend('contract: ledger', (db) => {
@@ -34,6 +34,58 @@ forEachBackend('contract: ledger', (db) => {
     expect(await run(t, { sourceDir: t.dir, pattern: '*.csv' })).toMatchObject({ files_loaded: 0, files_unchanged: 2, input_records: 0, target_rows: 2 });
     writeFileSync(b, 'id,v\n2,y\n3,z\n');
     expect(await run(t, { sourceDir: t.dir, pattern: '*.csv' })).toMatchObject({ files_loaded: 1, files_unchanged: 1, input_records: 2, target_rows: 4 });
+  });
+
+  it('watermark reset: the next run reads the loaded files again, once; set backwards reads them under the new watermark', async () => {
+    const t = db();
+    const first = path.join(t.dir, 'a.ndjson');
+    const later = path.join(t.dir, 'b.ndjson');
+    const event = (id: string, ts: string): string => JSON.stringify({ id, ts }) + '\n';
+    writeFileSync(first, event('a', '2025-01-01T00:00:00Z') + event('b', '2025-01-02T00:00:00Z'));
+    const options = { sourceDir: t.dir, pattern: '*.ndjson', key: 'id', cursor: 'ts', strategy: 'upsert-newer', pipeline: 'p', table: 'events' };
+    expect(await run(t, options)).toMatchObject({ loaded: 2, watermark: '2025-01-02T00:00:00Z' });
+    // A watermark set too far ahead skips the next file's records.
+    await setWatermark({ db: t.db, pipeline: 'p', value: '2025-01-09T00:00:00Z' });
+    writeFileSync(later, event('c', '2025-01-03T00:00:00Z'));
+    expect(await run(t, options)).toMatchObject({ files_loaded: 1, files_unchanged: 1, skipped_watermark: 1, loaded: 0 });
+
+    const reset = await resetWatermark({ db: t.db, pipeline: 'p', confirm: true });
+    expect(reset.change).toBe('reset');
+    expect(reset.notes.join('\n')).toContain('the next run reads the 2 file(s) loaded so far again, from their start');
+    const again = await run(t, options);
+    expect(again).toMatchObject({ files_loaded: 2, input_records: 3, skipped_watermark: 0, loaded: 1, target_rows: 3, watermark: '2025-01-03T00:00:00Z' });
+    expect(again.warnings.join('\n')).toMatch(/watermark ts reset \(it was 2025-01-09T00:00:00Z\) \(.*\): reading 2 file\(s\) loaded before again, from their start/);
+    // Read once: the run after it finds the files loaded (by a run after the reset).
+    expect(await run(t, options)).toMatchObject({ files_unchanged: 2, input_records: 0 });
+
+    // Moved back with force: the files are read again, and only records after the new value pass.
+    const back = await setWatermark({ db: t.db, pipeline: 'p', value: '2025-01-01T12:00:00Z', force: true });
+    expect(back.change).toBe('backward');
+    expect(back.notes.join('\n')).toContain('with ts after 2025-01-01T12:00:00Z');
+    expect(await run(t, options)).toMatchObject({ files_loaded: 2, input_records: 3, skipped_watermark: 1, loaded: 0, target_rows: 3 });
+    expect(await run(t, options)).toMatchObject({ files_unchanged: 2, input_records: 0 });
+  });
+
+  it('watermark reset forgets where an earlier run failed a file: the next run reads it from its start', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'events.ndjson');
+    const good = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: `k${i}`, ts: '2025-01-01T00:00:00Z' })).join('\n');
+    // Some batches commit before the decoder meets the bad bytes.
+    writeFileSync(file, Buffer.concat([Buffer.from(`${good}\n{"id": "`), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]));
+    const options = { input: [file], key: 'id', cursor: 'ts', strategy: 'update', pipeline: 'p', table: 'events', batchSize: 1000 };
+    const first = await run(t, options);
+    expect(first).toMatchObject({ files_failed: 1 });
+    expect(first.loaded).toBeGreaterThan(0);
+    const resumed = await run(t, options);
+    expect(resumed.warnings.join('\n')).toContain('reading on from there');
+    await withBackend(t, async (backend) => {
+      await backend.transaction(async (tx) => tx.ledger.setWatermark({ pipeline: 'p', cursor: 'ts', type: 'timestamp', value: '2024-01-01T00:00:00Z', runId: null }));
+    });
+    await resetWatermark({ db: t.db, pipeline: 'p', confirm: true });
+    const next = await run(t, options);
+    expect(next.warnings.join('\n')).not.toContain('reading on from there');
+    // From the start: the same records as the first run, updated in place.
+    expect(next).toMatchObject({ files_failed: 1, input_records: first.input_records, loaded: first.loaded, target_rows: first.loaded + resumed.loaded });
   });
 
   it('dead letters keep reason, field, line and the raw record; NUL text becomes unsupported_value', async () => {

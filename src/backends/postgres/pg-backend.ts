@@ -30,6 +30,8 @@ const LEDGER_TX_METHODS: Record<keyof LedgerTx, true> = {
   markReplayed: true,
   finishRun: true,
   setWatermark: true,
+  deleteWatermark: true,
+  markReread: true,
   lockRun: true,
 };
 

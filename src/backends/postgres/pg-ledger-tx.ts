@@ -13,6 +13,7 @@ import {
   type WatermarkRow,
 } from '../../ledger/ledger.js';
 import { toRun, toRunFile, type Row } from '../../ledger/rows.js';
+import { markRereadSql } from '../../ledger/schema.js';
 import type { PgSession } from './session.js';
 import { copyChunks, ledgerText } from './values.js';
 
@@ -141,5 +142,13 @@ export class PgLedgerTx implements LedgerTx {
       ON CONFLICT (pipeline) DO UPDATE SET cursor = EXCLUDED.cursor, type = EXCLUDED.type, value = EXCLUDED.value,
       updated_at = EXCLUDED.updated_at, run_id = EXCLUDED.run_id`;
     await this.session.query(sql, [row.pipeline, row.cursor, row.type, row.value, now(), row.runId]);
+  }
+
+  async deleteWatermark(pipeline: string): Promise<boolean> {
+    return ((await this.session.query('DELETE FROM _sluice_watermarks WHERE pipeline = $1', [pipeline])).rowCount ?? 0) > 0;
+  }
+
+  async markReread(pipeline: string, reason: string): Promise<void> {
+    await this.session.query(markRereadSql(['$1', '$2', '$3']), [pipeline, reason, now()]);
   }
 }

@@ -1,7 +1,7 @@
 import { SluiceError } from '../../core/errors.js';
-import type { ClaimHolder, ClaimOptions, DeadLetterRow, Ledger, LineageCount, LockHolder, RunFileRow, RunRow, RunStatus, WatermarkRow } from '../../ledger/ledger.js';
+import type { ClaimHolder, ClaimOptions, DeadLetterRow, Ledger, LineageCount, LoadedFile, LockHolder, RereadMark, RunFileRow, RunRow, RunStatus, WatermarkRow } from '../../ledger/ledger.js';
 import { lockKey } from './identifiers.js';
-import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
+import { toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 import type { PgSession } from './session.js';
 import { LINEAGE_STEPS_SQL, partlyFailedFilesSql } from '../../ledger/schema.js';
 
@@ -68,9 +68,14 @@ export class PgLedger implements Ledger {
     return new Map(rows.map((row) => [String(row.path), toRunFile(row)]));
   }
 
-  async loadedFiles(pipeline: string): Promise<Map<string, { size: number; hash: string }>> {
-    const rows = await this.rows('SELECT path, size, hash FROM _sluice_files WHERE pipeline = $1', [pipeline]);
-    return new Map(rows.map((row) => [String(row.path), { size: Number(row.size), hash: String(row.hash) }]));
+  async loadedFiles(pipeline: string): Promise<Map<string, LoadedFile>> {
+    const rows = await this.rows('SELECT path, size, hash, run_id FROM _sluice_files WHERE pipeline = $1', [pipeline]);
+    return new Map(rows.map((row) => [String(row.path), toLoadedFile(row)]));
+  }
+
+  async rereadMark(pipeline: string): Promise<RereadMark | null> {
+    const [row] = await this.rows('SELECT * FROM _sluice_rereads WHERE pipeline = $1', [pipeline]);
+    return row === undefined ? null : toRereadMark(row);
   }
 
   async lineageByStep(runId: number): Promise<LineageCount[]> {

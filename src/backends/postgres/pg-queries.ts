@@ -76,10 +76,6 @@ export class PgQueries implements LedgerQueries {
     return this.standalone(async () => (await this.session.query(`DELETE FROM _sluice_dead_letters ${clause}`, params)).rowCount ?? 0);
   }
 
-  async deleteWatermark(pipeline: string): Promise<boolean> {
-    return this.standalone(async () => ((await this.session.query('DELETE FROM _sluice_watermarks WHERE pipeline = $1', [pipeline])).rowCount ?? 0) > 0);
-  }
-
   /** Lineage keeps keys as text; compared as text, `7` finds a BIGINT 7 and a TEXT '7' alike. */
   async targetRowsByKey(table: string, keyColumn: string, key: string): Promise<Fields[]> {
     const info = await this.standalone(() => this.target.info(table));

@@ -11,16 +11,18 @@ import {
   type Ledger,
   type LedgerTx,
   type LineageCount,
+  type LoadedFile,
   type LockedRun,
   type LockHolder,
+  type RereadMark,
   type RunCounters,
   type RunFileRow,
   type RunRow,
   type RunStatus,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
-import { toDeadLetter, toLockHolder, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
-import { LINEAGE_STEPS_SQL, partlyFailedFilesSql } from '../../ledger/schema.js';
+import { toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
+import { LINEAGE_STEPS_SQL, markRereadSql, partlyFailedFilesSql } from '../../ledger/schema.js';
 import { placeholders } from '../sql.js';
 import { insertChunked } from './chunked.js';
 import type { Db } from './connection.js';
@@ -73,9 +75,14 @@ export class SqliteLedger implements Ledger {
     return new Map(rows.map((row) => [String(row.path), toRunFile(row)]));
   }
 
-  async loadedFiles(pipeline: string): Promise<Map<string, { size: number; hash: string }>> {
-    const rows = this.db.prepare('SELECT path, size, hash FROM _sluice_files WHERE pipeline = ?').all(pipeline) as Row[];
-    return new Map(rows.map((row) => [String(row.path), { size: Number(row.size), hash: String(row.hash) }]));
+  async loadedFiles(pipeline: string): Promise<Map<string, LoadedFile>> {
+    const rows = this.db.prepare('SELECT path, size, hash, run_id FROM _sluice_files WHERE pipeline = ?').all(pipeline) as Row[];
+    return new Map(rows.map((row) => [String(row.path), toLoadedFile(row)]));
+  }
+
+  async rereadMark(pipeline: string): Promise<RereadMark | null> {
+    const row = this.db.prepare('SELECT * FROM _sluice_rereads WHERE pipeline = ?').get(pipeline) as Row | undefined;
+    return row === undefined ? null : toRereadMark(row);
   }
 
   async lineageByStep(runId: number): Promise<LineageCount[]> {
@@ -323,6 +330,14 @@ export class SqliteLedgerTx implements LedgerTx {
   async setWatermark(row: Omit<WatermarkRow, 'updatedAt'>): Promise<void> {
     const sql = 'INSERT OR REPLACE INTO _sluice_watermarks (pipeline, cursor, type, value, updated_at, run_id) VALUES (?, ?, ?, ?, ?, ?)';
     this.db.prepare(sql).run(row.pipeline, row.cursor, row.type, row.value, now(), row.runId);
+  }
+
+  async deleteWatermark(pipeline: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM _sluice_watermarks WHERE pipeline = ?').run(pipeline).changes > 0;
+  }
+
+  async markReread(pipeline: string, reason: string): Promise<void> {
+    this.db.prepare(markRereadSql(['?', '?', '?'])).run(pipeline, reason, now());
   }
 
   /** The transaction is BEGIN IMMEDIATE: it holds the database's write lock already. */

@@ -76,10 +76,6 @@ export class SqliteQueries implements LedgerQueries {
     return this.db.prepare(`DELETE FROM _sluice_dead_letters ${clause}`).run(...params).changes;
   }
 
-  async deleteWatermark(pipeline: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM _sluice_watermarks WHERE pipeline = ?').run(pipeline).changes > 0;
-  }
-
   async targetRowsByKey(table: string, keyColumn: string, key: string): Promise<Fields[]> {
     const columns = (this.db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as Row[]).map((row) => String(row.name));
     if (!columns.includes(keyColumn)) return [];

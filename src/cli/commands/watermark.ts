@@ -42,7 +42,7 @@ export function registerWatermark(program: Command, setExit: (code: number) => v
       }),
     );
 
-  const reset = group.command('reset').description('delete the watermark: the next run skips nothing by cursor (needs --yes)');
+  const reset = group.command('reset').description('delete the watermark: the next run reads the loaded files again and skips nothing by cursor (needs --yes)');
   commonFlags(reset, { pipeline: ONE_PIPELINE })
     .option('--yes', 'really delete it')
     .action(

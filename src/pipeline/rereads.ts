@@ -1,0 +1,44 @@
+import type { Backend } from '../backends/backend.js';
+import type { LoadedFile, RereadMark, RunFileRow } from '../ledger/ledger.js';
+
+/**
+ * `watermark reset` (or a watermark moved back) leaves a re-read mark after the newest run: runs
+ * started after it read again what runs up to it loaded, so the next run reloads everything the
+ * strategy accepts. A run started before the mark (an unfinished run resumed) keeps its plan.
+ */
+export function forgets(mark: RereadMark | null, runId: number, loadedBy: number): boolean {
+  return mark !== null && runId > mark.afterRun && loadedBy <= mark.afterRun;
+}
+
+/** The files earlier loads leave for run `runId` to skip (unchanged) or read on (failed part-way). */
+export async function earlierLoads(
+  backend: Backend,
+  pipeline: string,
+  runId: number,
+  partlyFailed: boolean,
+): Promise<{ loaded: Map<string, LoadedFile>; partlyFailed: Map<string, RunFileRow>; forgotten: number; mark: RereadMark | null }> {
+  const mark = await backend.ledger.rereadMark(pipeline);
+  const loaded = await backend.ledger.loadedFiles(pipeline);
+  let forgotten = 0;
+  for (const [path, file] of loaded) {
+    if (!forgets(mark, runId, file.runId)) continue;
+    loaded.delete(path);
+    forgotten += 1;
+  }
+  const failed = partlyFailed ? await backend.ledger.partlyFailedFiles(pipeline) : new Map<string, RunFileRow>();
+  for (const [path, file] of failed) if (forgets(mark, runId, file.runId)) failed.delete(path);
+  return { loaded, partlyFailed: failed, forgotten, mark };
+}
+
+/** What a new run says when a re-read mark makes it read files loaded before again. */
+export async function rereadNote(backend: Backend, pipeline: string, runId: number, paths: readonly string[]): Promise<string | null> {
+  const mark = await backend.ledger.rereadMark(pipeline);
+  if (mark === null || runId <= mark.afterRun) return null;
+  const loaded = await backend.ledger.loadedFiles(pipeline);
+  const forgotten = paths.filter((path) => {
+    const file = loaded.get(path);
+    return file !== undefined && forgets(mark, runId, file.runId);
+  }).length;
+  if (forgotten === 0) return null;
+  return `${mark.reason} (${mark.createdAt}): reading ${forgotten} file(s) loaded before again, from their start`;
+}
