@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS, type RunSettings } from '../core/settings.js';
 import type { RunFileRow, RunRow, RunStatus } from '../ledger/ledger.js';
 import { reading, settingsOf, type InspectOptions } from './inspect-common.js';
 import { isStaleLock } from './lock.js';
+import { pendingReread, type PendingReread } from './rereads.js';
 
 export interface TableCount {
   table: string;
@@ -51,6 +52,8 @@ export interface PipelineStatus {
   tables: TableCount[];
   /** Dead letters not replayed yet. */
   dead_letters_waiting: number;
+  /** Files the next run reads again after `watermark reset` (or a watermark moved back). */
+  reread: PendingReread | null;
 }
 
 /** `sluice status`: where each pipeline stands (or the named one). */
@@ -79,6 +82,7 @@ async function statusOf(backend: Backend, db: string, pipeline: string): Promise
     unfinished: unfinished === null ? null : await unfinishedRun(backend, db, unfinished),
     tables: await tableCounts(backend, runs),
     dead_letters_waiting: await backend.queries.countDeadLetters({ pipeline, waitingOnly: true }),
+    reread: await pendingReread(backend, pipeline),
   };
 }
 

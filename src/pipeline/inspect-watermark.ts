@@ -95,7 +95,7 @@ export async function setWatermark(options: InspectOptions & { value: string; fo
       const back = order !== null && order < 0;
       await backend.transaction(async (tx) => {
         await tx.ledger.setWatermark({ pipeline, cursor: cursor.field, type, value: next.value, runId: null });
-        if (back) await tx.ledger.markReread(pipeline, `watermark ${cursor.field} moved back from ${stored?.value ?? ''} to ${next.value}`);
+        if (back) await tx.ledger.markReread(pipeline, `watermark ${cursor.field} moved back`);
       });
       const notes = await unfinishedNote(backend, pipeline);
       if (back) notes.push(...(await rereadNotes(backend, pipeline, `loads their records with ${cursor.field} after ${next.value} that its strategy accepts`)));
@@ -152,7 +152,7 @@ export async function resetWatermark(options: InspectOptions & { confirm: boolea
       if (stored === null || !options.confirm) return { ...base, value: stored?.value ?? null, change: 'none', notes: [] };
       await backend.transaction(async (tx) => {
         await tx.ledger.deleteWatermark(pipeline);
-        await tx.ledger.markReread(pipeline, `watermark ${stored.cursor} reset (it was ${stored.value})`);
+        await tx.ledger.markReread(pipeline, `watermark ${stored.cursor} reset`);
       });
       const notes = await unfinishedNote(backend, pipeline);
       notes.push(...(await rereadNotes(backend, pipeline, 'loads every record its strategy accepts')));

@@ -42,3 +42,20 @@ export async function rereadNote(backend: Backend, pipeline: string, runId: numb
   if (forgotten === 0) return null;
   return `${mark.reason} (${mark.createdAt}): reading ${forgotten} file(s) loaded before again, from their start`;
 }
+
+/** What `sluice status` shows of a re-read mark: the files the next run reads again. */
+export interface PendingReread {
+  reason: string;
+  created_at: string;
+  files: number;
+}
+
+export async function pendingReread(backend: Backend, pipeline: string): Promise<PendingReread | null> {
+  // status only reads: a ledger from before re-read marks has no such table, and none is made.
+  if (!(await backend.tableExists('_sluice_rereads'))) return null;
+  const mark = await backend.ledger.rereadMark(pipeline);
+  if (mark === null) return null;
+  const loaded = await backend.ledger.loadedFiles(pipeline);
+  const files = [...loaded.values()].filter((file) => file.runId <= mark.afterRun).length;
+  return files === 0 ? null : { reason: mark.reason, created_at: mark.createdAt, files };
+}

@@ -54,7 +54,7 @@ forEachBackend('contract: ledger', (db) => {
     expect(reset.notes.join('\n')).toContain('the next run reads the 2 file(s) loaded so far again, from their start');
     const again = await run(t, options);
     expect(again).toMatchObject({ files_loaded: 2, input_records: 3, skipped_watermark: 0, loaded: 1, target_rows: 3, watermark: '2025-01-03T00:00:00Z' });
-    expect(again.warnings.join('\n')).toMatch(/watermark ts reset \(it was 2025-01-09T00:00:00Z\) \(.*\): reading 2 file\(s\) loaded before again, from their start/);
+    expect(again.warnings.join('\n')).toMatch(/watermark ts reset \(\S+\): reading 2 file\(s\) loaded before again, from their start/);
     // Read once: the run after it finds the files loaded (by a run after the reset).
     expect(await run(t, options)).toMatchObject({ files_unchanged: 2, input_records: 0 });
 

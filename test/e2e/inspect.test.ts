@@ -177,13 +177,19 @@ describe('watermark repairs', () => {
     expect(reset.stderr).toContain('note: the next run reads the 2 file(s) loaded so far again, from their start, and loads every record its strategy accepts');
     expect(rows(db, 'SELECT * FROM _sluice_watermarks')).toEqual([]);
     expect(ok(sluice(['watermark', 'reset', '--db', db, '--yes'])).stderr).toContain('no watermark: nothing to reset');
+    const status = ok(sluice(['status', '--db', db]));
+    expect(status.stdout).toMatch(/re-read: +2 loaded files, by the next run \(watermark ts reset\)\n/);
+    expectNarrow(status.stdout);
+    expect(json(ok(sluice(['status', '--db', db, '--json'])))).toMatchObject([{ reread: { files: 2, reason: 'watermark ts reset' } }]);
 
     // The next run reads events.json again (the late file is not among its inputs); the table converges.
     const again = ok(sluice(['run', '--config', path.join(dir, 'sluice.yaml'), '--json']));
-    expect(again.stderr).toMatch(/watermark ts reset \(it was 2025-01-15T09:00:00\) \(\S+\): reading 1 file\(s\) loaded before again, from their start/);
+    expect(again.stderr).toMatch(/watermark ts reset \(\S+\): reading 1 file\(s\) loaded before again, from their start/);
     expect(json(again)).toMatchObject({ files_loaded: 1, input_records: 7, skipped_watermark: 0, loaded: 0, target_rows: 4 });
     expect(rows(db, "SELECT name, value FROM events WHERE key = 'evt-003'")).toEqual([{ name: 'purchase_updated', value: 59.99 }]);
     expect(json(ok(sluice(['run', '--config', path.join(dir, 'sluice.yaml'), '--json'])))).toMatchObject({ files_unchanged: 1, input_records: 0 });
+    // The late file was not read again yet: status still says so.
+    expect(json(ok(sluice(['status', '--db', db, '--json'])))).toMatchObject([{ reread: { files: 1 } }]);
   });
 
   it('the repair commands a run prints for a corrupt watermark work as printed', () => {

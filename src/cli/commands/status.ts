@@ -34,7 +34,9 @@ export function formatStatus(s: PipelineStatus, flags: CommonFlags): string {
   const last = s.last_run;
   if (last !== null) {
     const took = last.finished_at === null ? '' : `, took ${formatDuration(Date.parse(last.finished_at) - Date.parse(last.started_at))}`;
-    pairs.push(['last run', `${last.id} ${last.status}, started ${formatInstant(last.started_at)} UTC${took} (${plural(s.runs, 'run')} in all)`]);
+    // Two lines: with the run count on it, this one outgrew an 80-column terminal.
+    pairs.push(['last run', `${last.id} ${last.status}, started ${formatInstant(last.started_at)} UTC${took}`]);
+    pairs.push(['runs', `${s.runs} in all`]);
     if (last.error !== null) pairs.push(['error', truncate(oneLine(last.error), SCREEN_WIDTH - 15)]);
   }
   if (s.unfinished !== null) pairs.push(...unfinished(s.unfinished));
@@ -42,6 +44,8 @@ export function formatStatus(s: PipelineStatus, flags: CommonFlags): string {
   pairs.push(['tables', tables.length === 0 ? '(none)' : tables.join(', ')]);
   const waiting = s.dead_letters_waiting;
   pairs.push(['dead letters', waiting === 0 ? 'none waiting' : `${waiting} waiting: sluice dead-letters list ${where(flags, s.pipeline)}`]);
+  const r = s.reread;
+  if (r !== null) pairs.push(['re-read', truncate(`${plural(r.files, 'loaded file')}, by the next run (${r.reason})`, SCREEN_WIDTH - 15)]);
   return `pipeline ${s.pipeline}\n${indent(renderPairs(pairs))}`;
 }
 
