@@ -98,7 +98,7 @@ export async function setWatermark(options: InspectOptions & { value: string; fo
         if (back) await tx.ledger.markReread(pipeline, `watermark ${cursor.field} moved back`);
       });
       const notes = await unfinishedNote(backend, pipeline);
-      if (back) notes.push(...(await rereadNotes(backend, pipeline, `loads their records with ${cursor.field} after ${next.value} that its strategy accepts`)));
+      if (back) notes.push(...(await rereadNotes(backend, pipeline, `loads their records with ${cursor.field} at or after ${next.value} that its strategy accepts`)));
       if (stored !== null && previous === null) notes.unshift(`the stored value "${stored.value}" was not ${expected(cursor.type)}; replaced`);
       const change = stored === null ? 'new' : previous === null ? 'replaced-invalid' : order === 0 ? 'same' : (order ?? 0) > 0 ? 'forward' : 'backward';
       return { pipeline, cursor: cursor.field, type: cursor.type, previous: stored?.value ?? null, value: next.value, change, notes };

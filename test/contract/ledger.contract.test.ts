@@ -61,7 +61,7 @@ forEachBackend('contract: ledger', (db) => {
     // Moved back with force: the files are read again, and only records after the new value pass.
     const back = await setWatermark({ db: t.db, pipeline: 'p', value: '2025-01-01T12:00:00Z', force: true });
     expect(back.change).toBe('backward');
-    expect(back.notes.join('\n')).toContain('with ts after 2025-01-01T12:00:00Z');
+    expect(back.notes.join('\n')).toContain('with ts at or after 2025-01-01T12:00:00Z');
     expect(await run(t, options)).toMatchObject({ files_loaded: 2, input_records: 3, skipped_watermark: 1, loaded: 0, target_rows: 3 });
     expect(await run(t, options)).toMatchObject({ files_unchanged: 2, input_records: 0 });
   });
