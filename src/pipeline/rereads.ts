@@ -16,18 +16,13 @@ export async function earlierLoads(
   pipeline: string,
   runId: number,
   partlyFailed: boolean,
-): Promise<{ loaded: Map<string, LoadedFile>; partlyFailed: Map<string, RunFileRow>; forgotten: number; mark: RereadMark | null }> {
+): Promise<{ loaded: Map<string, LoadedFile>; partlyFailed: Map<string, RunFileRow> }> {
   const mark = await backend.ledger.rereadMark(pipeline);
   const loaded = await backend.ledger.loadedFiles(pipeline);
-  let forgotten = 0;
-  for (const [path, file] of loaded) {
-    if (!forgets(mark, runId, file.runId)) continue;
-    loaded.delete(path);
-    forgotten += 1;
-  }
+  for (const [path, file] of loaded) if (forgets(mark, runId, file.runId)) loaded.delete(path);
   const failed = partlyFailed ? await backend.ledger.partlyFailedFiles(pipeline) : new Map<string, RunFileRow>();
   for (const [path, file] of failed) if (forgets(mark, runId, file.runId)) failed.delete(path);
-  return { loaded, partlyFailed: failed, forgotten, mark };
+  return { loaded, partlyFailed: failed };
 }
 
 /** What a new run says when a re-read mark makes it read files loaded before again. */
