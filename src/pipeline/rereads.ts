@@ -51,6 +51,7 @@ export async function pendingReread(backend: Backend, pipeline: string): Promise
   const mark = await backend.ledger.rereadMark(pipeline);
   if (mark === null) return null;
   const loaded = await backend.ledger.loadedFiles(pipeline);
-  const files = [...loaded.values()].filter((file) => file.runId <= mark.afterRun).length;
+  // Whatever the next run's id is, it is after the mark.
+  const files = [...loaded.values()].filter((file) => forgets(mark, mark.afterRun + 1, file.runId)).length;
   return files === 0 ? null : { reason: mark.reason, created_at: mark.createdAt, files };
 }
