@@ -248,6 +248,12 @@ export interface LedgerTx {
   markFileLoaded(pipeline: string, path: string, size: number, hash: string, runId: number): Promise<void>;
   insertLineage(runId: number, entries: readonly LineageEntry[]): Promise<void>;
   insertDeadLetters(runId: number, pipeline: string, letters: readonly DeadLetterInput[]): Promise<void>;
+  /**
+   * The positions in `letters` of those the pipeline already has waiting (not replayed): same file, line and
+   * raw text. A file read again (after a watermark reset, or delivered again with its bad lines
+   * unchanged) stores each invalid record once, so one record is never replayed twice.
+   */
+  waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<number[]>;
   /** Marks dead letters as replayed (loaded) by a run, so they are never replayed twice. */
   markReplayed(ids: readonly number[], runId: number): Promise<void>;
   finishRun(runId: number, status: RunStatus, watermarkAfter: string | null, error: string | null): Promise<void>;

@@ -25,8 +25,10 @@ export interface SqlDialect {
 }
 
 /**
- * The lineage of one key, with the dead letter behind each reject (same run, file and line),
- * oldest run first, then by file and line, the stage step before the outcome.
+ * The lineage of one key, with the dead letter behind each reject, oldest run first, then by
+ * file and line, the stage step before the outcome. The letter is the newest one of that file
+ * and line stored by this run or before it: a file read again does not store a letter that is
+ * still waiting a second time (see LedgerTx.waitingRepeats).
  */
 export function keyLineageQuery(key: string, scope: { pipeline?: string; runId?: number }, dialect: SqlDialect): { sql: string; params: unknown[] } {
   const params: unknown[] = [key];
@@ -37,7 +39,8 @@ export function keyLineageQuery(key: string, scope: { pipeline?: string; runId?:
     FROM (${LINEAGE_STEPS_SQL}) l
     JOIN _sluice_runs r ON r.id = l.run_id
     JOIN _sluice_paths p ON p.id = l.file_id
-    LEFT JOIN _sluice_dead_letters d ON l.step = 'reject' AND d.run_id = l.run_id AND d.file_id = l.file_id AND d.line = l.line
+    LEFT JOIN _sluice_dead_letters d ON l.step = 'reject' AND d.id = (SELECT max(x.id) FROM _sluice_dead_letters x
+      WHERE x.pipeline = r.pipeline AND x.file_id = l.file_id AND x.line = l.line AND x.run_id <= l.run_id)
     WHERE ${where.join(' AND ')}
     ORDER BY l.run_id, p.path${dialect.collate}, l.line, CASE l.step WHEN 'stage' THEN 0 ELSE 1 END, l.step${dialect.collate}`;
   return { sql, params };

@@ -3,6 +3,7 @@ import type { KeyLineageRow } from './queries.js';
 import {
   COUNTER_NAMES,
   type CursorValue,
+  type DeadLetterInput,
   type DeadLetterRow,
   type LoadedFile,
   type LockHolder,
@@ -122,4 +123,18 @@ export function toKeyLineage(row: Row): KeyLineageRow {
     field: text(row.field),
     message: text(row.message),
   };
+}
+
+/**
+ * The positions of the letters that a stored letter repeats: same file, line and raw text.
+ * `stored` are rows (file_id, line, raw) as the backend reads them back; `stores` is how it
+ * writes a raw text.
+ */
+export function repeatedLetters(letters: readonly DeadLetterInput[], stored: readonly Row[], stores: (raw: string) => string = (raw) => raw): number[] {
+  const waiting = new Set(stored.map((row) => `${Number(row.file_id)}:${Number(row.line)}:${String(row.raw)}`));
+  const positions: number[] = [];
+  letters.forEach((letter, i) => {
+    if (waiting.has(`${letter.fileId}:${letter.line}:${stores(letter.raw)}`)) positions.push(i);
+  });
+  return positions;
 }

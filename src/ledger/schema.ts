@@ -124,7 +124,8 @@ export const LEDGER_TABLES: readonly TableDef[] = [
       ['created_at', 'text', 'NOT NULL'],
       ['replayed_by', 'int'],
     ],
-    indexes: [['pipeline', 'run_id']],
+    // (pipeline, file_id, line): a file read again looks up the letters it already has waiting.
+    indexes: [['pipeline', 'run_id'], ['pipeline', 'file_id', 'line']],
   },
   {
     // Parallel workers on SQLite: who owns which file of a run (ordinal >= 0), and who takes

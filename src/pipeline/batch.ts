@@ -35,6 +35,8 @@ export class Batch {
   readonly counters: Partial<RunCounters> = {};
   inputRecords = 0;
   checkpoint: BatchCheckpoint | null = null;
+  /** Rejected records whose dead letter was already waiting (set when the batch is written). */
+  lettersWaiting = 0;
   /** Dead letters this batch replays: marked replayed when it commits. */
   readonly replayed: number[] = [];
 

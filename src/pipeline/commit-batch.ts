@@ -1,7 +1,7 @@
 import type { Backend, BackendTx, ExistingRow, LineageEntry, TargetSpec, WriteMode } from '../backends/backend.js';
 import { keyIdentity } from '../core/record.js';
 import type { Strategy } from '../core/settings.js';
-import type { CursorValue, RunCounters } from '../ledger/ledger.js';
+import type { CursorValue, DeadLetterInput, RunCounters } from '../ledger/ledger.js';
 import { planMerge, type ExistingState, type MergeOutcome } from '../stages/merge/index.js';
 import { compareSortable } from '../stages/watermark/index.js';
 import type { Batch, BatchCheckpoint, Staged } from './batch.js';
@@ -56,6 +56,12 @@ export interface FileFingerprint {
   hash: string;
 }
 
+/** What a committed batch did that its file's report tells. */
+export interface BatchCommitted {
+  /** Rejected records whose dead letter was already waiting, so not stored again. */
+  lettersWaiting: number;
+}
+
 /** The file a batch comes from; null for replayed dead letters. */
 export interface BatchSource {
   fingerprint: FileFingerprint;
@@ -70,16 +76,19 @@ export interface BatchSource {
  * it arrives (a later slice's merge sees the earlier slices' rows), so the records of a slice
  * are garbage by the time the next one is read.
  */
-export async function commitBatch(context: CommitContext, slices: Iterable<Batch> | AsyncIterable<Batch>, source: BatchSource | null): Promise<void> {
+export async function commitBatch(context: CommitContext, slices: Iterable<Batch> | AsyncIterable<Batch>, source: BatchSource | null): Promise<BatchCommitted> {
   // Until COMMIT, what the batch did to the run's state is tentative: a rollback (a file that
   // fails to decode mid-batch) must leave it as it was.
   const ensuredBefore = context.ensuredVersion;
   let maxCursor = context.maxCursor;
+  const committed: BatchCommitted = { lettersWaiting: 0 };
   try {
     await context.backend.transaction(async (tx) => {
       let checkpoint: BatchCheckpoint | null = null;
+      committed.lettersWaiting = 0;
       for await (const slice of slices) {
         maxCursor = await writeSlice(context, tx, slice, maxCursor);
+        committed.lettersWaiting += slice.lettersWaiting;
         checkpoint = slice.checkpoint ?? checkpoint;
       }
       await finishBatch(context, tx, checkpoint, source);
@@ -91,6 +100,7 @@ export async function commitBatch(context: CommitContext, slices: Iterable<Batch
   }
   context.maxCursor = maxCursor;
   crashPoint('after-commit');
+  return committed;
 }
 
 /** Writes one slice inside its batch's transaction; returns the run's largest cursor loaded since. */
@@ -103,12 +113,25 @@ async function writeSlice(context: CommitContext, tx: BackendTx, slice: Batch, m
   }
   const maxCursor = await mergeStaged(context, tx, spec, slice, maxBefore);
   await tx.ledger.insertLineage(context.runId, slice.lineage);
-  await tx.ledger.insertDeadLetters(context.runId, context.pipeline, slice.deadLetters);
+  await tx.ledger.insertDeadLetters(context.runId, context.pipeline, await newDeadLetters(context, tx, slice));
   if (slice.replayed.length > 0) await tx.ledger.markReplayed(slice.replayed, context.runId);
   // Counted as read: a staged record has two entries (stage, then its outcome), one stored.
   slice.count('lineage_entries', slice.lineage.length + slice.staged.length);
   await tx.ledger.addCounters(context.runId, slice.counters, maxCursor === maxBefore ? null : maxCursor);
   return maxCursor;
+}
+
+/**
+ * The slice's dead letters less those already waiting from an earlier read of the same file
+ * (same line and text): a file read again stores each invalid record once, so replaying the
+ * letters loads it once. The records still count as rejected, in this run's lineage too.
+ */
+async function newDeadLetters(context: CommitContext, tx: BackendTx, slice: Batch): Promise<readonly DeadLetterInput[]> {
+  const repeats = new Set(await tx.ledger.waitingRepeats(context.pipeline, slice.deadLetters));
+  if (repeats.size === 0) return slice.deadLetters;
+  slice.count('dead_letters', -repeats.size);
+  slice.lettersWaiting = repeats.size;
+  return slice.deadLetters.filter((_letter, i) => !repeats.has(i));
 }
 
 /** The checkpoint the batch reached, and the file's ledger entry when the batch ends it. */

@@ -111,19 +111,30 @@ async function fingerprintFile(path: string): Promise<FileFingerprint> {
 async function commitBatches(commit: CommitContext, slices: AsyncIterable<ReadSlice>, fingerprint: FileFingerprint, observer: LoadObserver): Promise<number> {
   const stream = slices[Symbol.asyncIterator]();
   let count = 0;
-  for (let next = await stream.next(); !next.done; next = await stream.next()) {
-    const batch = new BatchSlices(next.value, stream, (slice) => {
-      // Per record, so --simulate-crash N dies before the batch holding record N commits.
-      for (let i = 0; i < slice.batch.size; i += 1) observer.onRecordRead();
-      observer.onBytes(slice.bytes);
-      count += slice.batch.size;
-    });
-    await commitBatch(commit, batch.slices(), { fingerprint, endsFile: () => batch.endsFile });
-    observer.onCheckpoint();
-    if (batch.endsFile) break;
-    if (observer.stopRequested()) throw new RunStopped();
+  let lettersWaiting = 0;
+  try {
+    for (let next = await stream.next(); !next.done; next = await stream.next()) {
+      const batch = new BatchSlices(next.value, stream, (slice) => {
+        // Per record, so --simulate-crash N dies before the batch holding record N commits.
+        for (let i = 0; i < slice.batch.size; i += 1) observer.onRecordRead();
+        observer.onBytes(slice.bytes);
+        count += slice.batch.size;
+      });
+      lettersWaiting += (await commitBatch(commit, batch.slices(), { fingerprint, endsFile: () => batch.endsFile })).lettersWaiting;
+      observer.onCheckpoint();
+      if (batch.endsFile) break;
+      if (observer.stopRequested()) throw new RunStopped();
+    }
+  } finally {
+    // Said for the batches committed, whether the file ends, stops or fails.
+    if (lettersWaiting > 0) observer.warn(lettersWaitingNote(fingerprint.path, lettersWaiting));
   }
   return count;
+}
+
+function lettersWaitingNote(path: string, count: number): string {
+  const records = count === 1 ? '1 rejected record' : `${count} rejected records`;
+  return `${path}: ${records} already ${count === 1 ? 'waits' : 'wait'} in dead letters from an earlier read of this file (same line and text); not stored again`;
 }
 
 /** One batch's slices, taken from the file's stream up to the slice that ends the batch. */

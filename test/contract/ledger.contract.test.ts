@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { isSluiceError, resetWatermark, setWatermark, type Backend } from '../../src/index.js';
+import { isSluiceError, replayDeadLetters, resetWatermark, setWatermark, type Backend } from '../../src/index.js';
 import { forEachBackend, run, tableRows, withBackend } from './backends.js';
 
 forEachBackend('contract: ledger', (db) => {
@@ -113,6 +113,50 @@ forEachBackend('contract: ledger', (db) => {
     expect(nul?.raw).toContain('nul');
     expect(letters.find((l) => l.line === 6)?.raw).toBe('{"id": broken');
     expect((await tableRows(t, 'records')).map((r) => r.n)).toEqual([5, 9]);
+  });
+
+  it('a file read again stores each invalid record once, so a replay under append loads it once', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'orders.ndjson');
+    const schema = path.join(t.dir, 'orders.schema.json');
+    const maximum = (n: number): string => JSON.stringify({ type: 'object', properties: { amount: { type: 'number', maximum: n } } });
+    const order = (id: string, amount: number, note = ''): string => JSON.stringify({ id, amount, note, ts: '2025-01-01T00:00:00Z' });
+    writeFileSync(schema, maximum(100));
+    // One record over the maximum, one with NUL text (unsupported; PostgreSQL stores it escaped).
+    writeFileSync(file, [order('a', 5), order('b', 500), order('c', 7, 'nul\u0000inside')].join('\n') + '\n');
+    // Under append the key only names records in lineage; rows are never merged by it.
+    const options = { input: [file], key: 'id', cursor: 'ts', strategy: 'append', schema, pipeline: 'p', table: 'orders' };
+    expect(await run(t, options)).toMatchObject({ loaded: 1, rejected: 2, dead_letters: 2 });
+    const waiting = async (): Promise<string[]> =>
+      (await withBackend(t, (backend) => backend.queries.listDeadLetters({ pipeline: 'p', waitingOnly: true }))).map((l) => `${l.runId}:${l.line}`).sort();
+
+    await resetWatermark({ db: t.db, pipeline: 'p', confirm: true });
+    const reread = await run(t, options);
+    expect(reread).toMatchObject({ loaded: 1, rejected: 2, dead_letters: 0 });
+    expect(reread.warnings.join('\n')).toContain(`${file}: 2 rejected records already wait in dead letters from an earlier read of this file (same line and text); not stored again`);
+    expect(await waiting()).toEqual(['1:2', '1:3']);
+    // The re-read's reject points at the letter still waiting from run 1.
+    const history = await withBackend(t, (backend) => backend.queries.lineageForKey('b', { pipeline: 'p' }));
+    const first = history.find((e) => e.runId === 1)?.deadLetterId;
+    expect(first).toEqual(expect.any(Number));
+    expect(history.map((e) => [e.runId, e.step, e.deadLetterId])).toEqual([
+      [1, 'reject', first],
+      [2, 'reject', first],
+    ]);
+
+    // Delivered again with line 2 corrected into another bad value and line 3 as it was: only
+    // the changed line is a new letter.
+    writeFileSync(file, [order('a', 5), order('b', 600), order('c', 7, 'nul\u0000inside')].join('\n') + '\n');
+    // (a is at the watermark and loaded before: under append a boundary duplicate, skipped.)
+    expect(await run(t, options)).toMatchObject({ loaded: 0, skipped_duplicate: 1, rejected: 2, dead_letters: 1 });
+    expect(await waiting()).toEqual(['1:2', '1:3', '3:2']);
+
+    writeFileSync(schema, maximum(1000));
+    expect(await replayDeadLetters({ db: t.db, pipeline: 'p' })).toMatchObject({ replayed: 3, loaded: 2, still_rejected: 1 });
+    const rows = (await tableRows(t, 'orders')).map((r) => `${String(r.id)}=${String(r.amount)}`).sort();
+    // a loaded before and after the reset (append); b's two versions once each, by the replay.
+    expect(rows).toEqual(['a=5', 'a=5', 'b=500', 'b=600']);
+    expect(await waiting()).toEqual(['1:3']);
   });
 
   it('lineage: one entry per record per step, counted by step and file', async () => {

@@ -27,6 +27,7 @@ const LEDGER_TX_METHODS: Record<keyof LedgerTx, true> = {
   markFileLoaded: true,
   insertLineage: true,
   insertDeadLetters: true,
+  waitingRepeats: true,
   markReplayed: true,
   finishRun: true,
   setWatermark: true,

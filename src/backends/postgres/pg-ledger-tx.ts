@@ -12,7 +12,7 @@ import {
   type RunStatus,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
-import { toRun, toRunFile, type Row } from '../../ledger/rows.js';
+import { repeatedLetters, toRun, toRunFile, type Row } from '../../ledger/rows.js';
 import { markRereadSql } from '../../ledger/schema.js';
 import type { PgSession } from './session.js';
 import { copyChunks, ledgerText } from './values.js';
@@ -118,6 +118,15 @@ export class PgLedgerTx implements LedgerTx {
     const chunks = copyChunks(letters, (d) => [runId, pipeline, d.fileId, ledgerText(d.file), d.line, ledgerText(d.raw), d.reason, ledgerText(d.field), ledgerText(d.message), createdAt]);
     const columns = 'run_id, pipeline, file_id, file, line, raw, reason, field, message, created_at';
     await this.session.copyIn(`COPY _sluice_dead_letters (${columns}) FROM STDIN`, chunks, 'writing dead letters');
+  }
+
+  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<number[]> {
+    if (letters.length === 0) return [];
+    const sql = `SELECT file_id, line, raw FROM _sluice_dead_letters WHERE pipeline = $1 AND replayed_by IS NULL
+      AND file_id = ANY($2::bigint[]) AND line = ANY($3::bigint[])`;
+    const fileIds = [...new Set(letters.map((letter) => letter.fileId))];
+    const stored = await this.session.query<Row>(sql, [pipeline, fileIds, letters.map((letter) => letter.line)]);
+    return repeatedLetters(letters, stored.rows, (raw) => ledgerText(raw) ?? raw);
   }
 
   async markReplayed(ids: readonly number[], runId: number): Promise<void> {

@@ -21,7 +21,7 @@ import {
   type RunStatus,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
-import { toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
+import { repeatedLetters, toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 import { LINEAGE_STEPS_SQL, markRereadSql, partlyFailedFilesSql } from '../../ledger/schema.js';
 import { placeholders } from '../sql.js';
 import { insertChunked } from './chunked.js';
@@ -315,6 +315,15 @@ export class SqliteLedgerTx implements LedgerTx {
       (rows) => this.statement(columns, rows, 10),
       (d, params) => params.push(runId, pipeline, d.fileId, d.file, d.line, d.raw, d.reason, d.field, d.message, createdAt),
     );
+  }
+
+  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<number[]> {
+    if (letters.length === 0) return [];
+    const sql = `SELECT file_id, line, raw FROM _sluice_dead_letters WHERE pipeline = ? AND replayed_by IS NULL
+      AND file_id IN (SELECT value FROM json_each(?)) AND line IN (SELECT value FROM json_each(?))`;
+    const fileIds = JSON.stringify([...new Set(letters.map((letter) => letter.fileId))]);
+    const stored = this.prepared(sql).all(pipeline, fileIds, JSON.stringify(letters.map((letter) => letter.line))) as Row[];
+    return repeatedLetters(letters, stored);
   }
 
   async markReplayed(ids: readonly number[], runId: number): Promise<void> {
