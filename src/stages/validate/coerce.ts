@@ -33,11 +33,13 @@ function toNumber(value: unknown, field: string): Coerced {
   if (typeof value === 'number') return Number.isFinite(value) ? ok(value) : bad(field, 'a finite number', value);
   if (typeof value === 'bigint') return bad(field, 'a number within ±2^53 (declare the field integer to keep it exact)', value);
   if (typeof value === 'string' && NUMBER_TEXT.test(value)) {
+    const number = Number(value);
     // A number column holds doubles: an integer it cannot hold exactly is refused, not rounded.
-    if (INTEGER_TEXT.test(value) && !Number.isSafeInteger(Number(value))) {
+    // Only a value beyond 2^53 can be one, so the integer syntax is tested only then.
+    const beyond = !Number.isSafeInteger(number) && (Number.isInteger(number) || !Number.isFinite(number));
+    if (beyond && INTEGER_TEXT.test(value)) {
       return bad(field, `a number within ±2^53 (declare the field integer to keep ${value} exact)`, value);
     }
-    const number = Number(value);
     return Number.isFinite(number) ? ok(number) : bad(field, 'a finite number', value);
   }
   return bad(field, 'a number', value);

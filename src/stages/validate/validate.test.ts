@@ -46,6 +46,22 @@ describe('coerce', () => {
     expect(coerce('99999999999999999999999', 'integer', 'id').ok).toBe(false);
   });
 
+  it('refuses a whole number a double cannot hold, whatever its size, and rounds only decimals', () => {
+    const beyond = (text: string): string | undefined => {
+      const result = coerce(text, 'number', 'n');
+      return result.ok ? undefined : result.rejection.message;
+    };
+    expect(beyond('9007199254740993')).toContain('within ±2^53');
+    // Too large even for a double: still told to declare it integer, not that it is infinite.
+    expect(beyond('1' + '0'.repeat(400))).toContain('within ±2^53');
+    expect(beyond('-9007199254740993')).toContain('within ±2^53');
+    expect(coerce('9007199254740991', 'number', 'n')).toEqual({ ok: true, value: 9007199254740991 });
+    expect(beyond('9007199254740992')).toContain('within ±2^53');
+    expect(coerce('12345678901234567890.5', 'number', 'n')).toEqual({ ok: true, value: Number('12345678901234567890.5') });
+    expect(coerce('1e20', 'number', 'n')).toEqual({ ok: true, value: 1e20 });
+    expect(beyond('1e400')).toContain('a finite number');
+  });
+
   it('refuses non-finite numbers', () => {
     for (const bad of ['1e309', 'NaN', 'Infinity', '-1e400']) expect(coerce(bad, 'number', 'x').ok, bad).toBe(false);
     expect(coerce(Infinity, 'number', 'x').ok).toBe(false);
