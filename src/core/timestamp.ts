@@ -20,12 +20,19 @@ export function canonicalTimestamp(text: string): string | null {
 
 /** Without an offset the text is already UTC: only the ranges need checking. */
 function plainTimestamp(text: string): string | null {
-  const year = Number(text.slice(0, 4));
-  const month = Number(text.slice(5, 7));
-  const day = Number(text.slice(8, 10));
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
-  if (Number(text.slice(11, 13)) > 23 || Number(text.slice(14, 16)) > 59 || Number(text.slice(17, 19)) > 59) return null;
+  if (digitsAt(text, 11, 2) > 23 || digitsAt(text, 14, 2) > 59 || digitsAt(text, 17, 2) > 59) return null;
   return `${text}.000000000Z`;
+}
+
+/** The number written by `count` ASCII digits at `at` (PLAIN checked they are digits). */
+function digitsAt(text: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i += 1) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
 }
 
 function fullTimestamp(text: string): string | null {

@@ -3,7 +3,6 @@ import { keyIdentity } from '../core/record.js';
 import type { Strategy } from '../core/settings.js';
 import type { CursorValue, DeadLetterInput, RunCounters } from '../ledger/ledger.js';
 import { planMerge, type ExistingState, type MergeOutcome } from '../stages/merge/index.js';
-import { compareSortable } from '../stages/watermark/index.js';
 import type { Batch, BatchCheckpoint, Staged } from './batch.js';
 import { crashPoint } from './crash-points.js';
 import type { ColumnSet } from './columns.js';
@@ -21,6 +20,7 @@ const OUTCOME_COUNTER: Record<MergeOutcome, keyof RunCounters> = {
   'skip-stale': 'skipped_stale',
   'skip-duplicate': 'skipped_duplicate',
 };
+const MERGE_OUTCOMES = Object.keys(OUTCOME_COUNTER) as MergeOutcome[];
 
 /** The parts of a run that every batch commit needs. */
 export interface CommitContext {
@@ -173,12 +173,14 @@ async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSp
   const rows = plan.writes.map((index) => staged[index] as Staged);
   await tx.writeRows(context.table, spec, context.runId, writeMode(context.strategy, keyed), rows);
   let maxCursor = maxBefore;
+  const tally: Record<MergeOutcome, number> = { load: 0, 'skip-stale': 0, 'skip-duplicate': 0 };
   plan.outcomes.forEach((outcome, index) => {
     const s = staged[index] as Staged;
-    batch.count(OUTCOME_COUNTER[outcome]);
+    tally[outcome] += 1;
     batch.lineage.push(lineage(s, outcome));
     if (outcome === 'load' && s.cursorValue !== null) maxCursor = newer(maxCursor, s.cursorValue);
   });
+  for (const outcome of MERGE_OUTCOMES) if (tally[outcome] > 0) batch.count(OUTCOME_COUNTER[outcome], tally[outcome]);
   return maxCursor;
 }
 
@@ -187,17 +189,19 @@ function lineage(s: Staged, step: LineageEntry['step']): LineageEntry {
 }
 
 function newer(current: CursorValue | null, candidate: CursorValue): CursorValue {
-  return current === null || compareSortable(candidate.sortable, current.sortable) > 0 ? candidate : current;
+  // One comparison per loaded record: a run's cursors are all numbers or all canonical text.
+  return current === null || (candidate.sortable as string) > (current.sortable as string) ? candidate : current;
 }
 
 /** The keys' current state; `update` needs it only for records on the watermark boundary. */
 async function lookupExisting(context: CommitContext, tx: BackendTx, staged: readonly Staged[]): Promise<Map<string, ExistingState>> {
   const needAll = context.strategy === 'deduplicate' || context.strategy === 'upsert-newer';
-  const keys = new Map<string, unknown>();
+  // A key repeated in the slice is looked up as often: cheaper than deduplicating the list.
+  const keys: unknown[] = [];
   for (const s of staged) {
-    if (s.keyId !== null && (needAll || s.boundary)) keys.set(s.keyId, s.key);
+    if (s.keyId !== null && (needAll || s.boundary)) keys.push(s.key);
   }
-  const rows: ExistingRow[] = await tx.lookupExisting(context.table, context.key as string, [...keys.values()]);
+  const rows: ExistingRow[] = await tx.lookupExisting(context.table, context.key as string, keys);
   return new Map(rows.map((row) => [keyIdentity(row.key), { cursor: row.cursor, runId: row.runId, seq: row.seq }]));
 }
 

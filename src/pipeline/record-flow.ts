@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { displayValue, keyIdentity, type Fields } from '../core/record.js';
+import { displayValue, keyIdentity, type Fields, type Rejection } from '../core/record.js';
 import type { Format } from '../core/settings.js';
 import type { CursorValue } from '../ledger/ledger.js';
 import type { DecodedRecord } from '../stages/decode/index.js';
@@ -37,45 +37,38 @@ const SEQ_FILE_STRIDE = 2 ** 32;
 export function routeRecord(flow: RecordFlow, file: FileContext, record: DecodedRecord, batch: Batch): void {
   batch.inputRecords += 1;
   batch.count('input_records');
-  const letter = { fileId: file.fileId, file: file.path, line: record.line, raw: '' };
   if (record.fields === null || record.problem !== undefined) {
     const problem = record.problem ?? { reason: 'malformed_row' as const, field: null, message: 'record could not be decoded' };
-    batch.reject({ ...letter, raw: record.raw }, problem, null);
+    batch.reject({ fileId: file.fileId, file: file.path, line: record.line, raw: record.raw }, problem, null);
     return;
   }
   const normalized = flow.normalizer.normalize(record.fields, file.path);
-  let outputs: Fields[] = [normalized];
-  if (flow.transform !== null) {
-    const context = { file: file.path, line: record.line, index: record.position - 1 };
-    const result = applyTransform(flow.transform, normalized, context);
-    if (!result.ok) {
-      batch.reject({ ...letter, raw: rawText(record, file.format) }, { reason: 'transform_error', field: null, message: result.message }, null);
-      return;
-    }
-    if (result.records.length === 0) {
-      batch.drop(file.fileId, record.line);
-      return;
-    }
-    outputs = result.records;
-  }
-  for (const fields of outputs) stageOne(flow, file, record, fields, batch);
+  // The hot path (no transform) allocates nothing per record beyond the staged row.
+  if (flow.transform === null) return stageOne(flow, file, record, normalized, batch);
+  const context = { file: file.path, line: record.line, index: record.position - 1 };
+  const result = applyTransform(flow.transform, normalized, context);
+  if (!result.ok) return rejectRecord(file, record, batch, { reason: 'transform_error', field: null, message: result.message }, null);
+  if (result.records.length === 0) return batch.drop(file.fileId, record.line);
+  for (const fields of result.records) stageOne(flow, file, record, fields, batch);
+}
+
+function rejectRecord(file: FileContext, record: DecodedRecord, batch: Batch, rejection: Rejection, key: string | null): void {
+  batch.reject({ fileId: file.fileId, file: file.path, line: record.line, raw: rawText(record, file.format) }, rejection, key);
 }
 
 function stageOne(flow: RecordFlow, file: FileContext, record: DecodedRecord, fields: Fields, batch: Batch): void {
-  const rejectWith = (rejection: Parameters<Batch['reject']>[1], key: string | null): void =>
-    batch.reject({ fileId: file.fileId, file: file.path, line: record.line, raw: rawText(record, file.format) }, rejection, key);
   const rejection = validateRecord(fields, flow.rules);
   const keyValue = flow.key === null ? null : fields[flow.key];
   const lineageKey = keyValue === null || keyValue === undefined || keyValue === '' ? null : displayKey(keyValue);
-  if (rejection !== null) return rejectWith(rejection, lineageKey);
+  if (rejection !== null) return rejectRecord(file, record, batch, rejection, lineageKey);
   if (flow.key !== null && lineageKey === null) {
-    return rejectWith({ reason: 'missing_key', field: flow.key, message: `key field ${flow.key} is missing or empty` }, null);
+    return rejectRecord(file, record, batch, { reason: 'missing_key', field: flow.key, message: `key field ${flow.key} is missing or empty` }, null);
   }
   let cursor: CursorValue | null = null;
   let boundary = false;
   if (flow.cursor !== null) {
     const verdict = judgeCursor(fields, flow.cursor, flow.startWatermark);
-    if (verdict.kind === 'reject') return rejectWith(verdict.rejection, lineageKey);
+    if (verdict.kind === 'reject') return rejectRecord(file, record, batch, verdict.rejection, lineageKey);
     if (verdict.kind === 'skip') return batch.skipWatermark(file.fileId, record.line, lineageKey);
     cursor = verdict.cursor;
     boundary = verdict.boundary;

@@ -132,12 +132,17 @@ export class SqliteTarget {
     const names = spec.columns.map((c) => c.name);
     const meta = metaColumns(spec).map((c) => c.name);
     const columns = [...names, ...meta];
+    // A REAL column stores a whole number as REAL whichever way it is bound: no BigInt needed.
+    const real = spec.columns.map((c) => c.type === 'real');
     insertChunked(
       rows,
       columns.length,
       (count) => this.upsertStatement(table, spec, mode, columns, count),
       (row, params) => {
-        for (let i = 0; i < names.length; i += 1) params.push(toSqlValue(row.values[i]));
+        for (let i = 0; i < names.length; i += 1) {
+          const value = row.values[i];
+          params.push(real[i] === true && typeof value === 'number' ? value : toSqlValue(value));
+        }
         params.push(runId, row.source, row.seq);
         if (spec.cursor !== null) params.push(row.cursor);
         if (spec.rowHash) params.push(row.rowHash);
@@ -224,6 +229,8 @@ function fromSortable(value: unknown): number | string | null {
 
 /** JSON array text for json_each, keeping BigInt keys exact. */
 function jsonArray(values: readonly unknown[]): string {
+  // Text keys (the usual case) need no conversion: JSON.stringify is native and fast.
+  if (values.every((value) => typeof value === 'string')) return JSON.stringify(values);
   return `[${values.map((v) => { const sql = toSqlValue(v); return typeof sql === 'bigint' ? sql.toString() : JSON.stringify(sql); }).join(',')}]`;
 }
 
