@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync, readdirSync, writeSync, closeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, type Format } from '../../core/settings.js';
 import { decodeAll, decodeError, tempDir } from '../../../test/fixtures/decode/helpers.js';
+import { readBytes } from './read-bytes.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -150,5 +151,20 @@ describe('unreadable files', () => {
     await decodeAll(dir.write('all.csv', content), { format: 'csv', chunkSize: 999, onBytes: (c) => chunks.push(Buffer.from(c)) });
     expect(Buffer.concat(chunks).toString()).toBe(content);
     expect(Math.max(...chunks.map((c) => c.length))).toBe(999);
+  });
+
+  it('a reader stopped after its first chunk closes the file once the read ahead ends', async () => {
+    const path = dir.write('stopped.csv', 'id\n'.concat('1\n'.repeat(10_000)));
+    const openFiles = (): number => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    let seen = 0;
+    const onBytes = (chunk: Buffer): void => void (seen += chunk.length);
+    for await (const chunk of readBytes(path, { start: 0, chunkSize: 1000, gzip: false, maxDecompressedBytes: Infinity, onBytes })) {
+      expect(chunk.length).toBe(1000);
+      break;
+    }
+    // The second chunk was being read while the first was consumed; it is not counted as read.
+    expect(seen).toBe(1000);
+    expect(openFiles()).toBe(before);
   });
 });
