@@ -123,6 +123,20 @@ export interface DeadLetterInput {
   message: string;
 }
 
+/** Rejected records whose letter already waits, and how many of those letters took a new reason. */
+export interface WaitingRepeats {
+  positions: number[];
+  refreshed: number;
+}
+
+/** A waiting letter's new reason, field and message. */
+export interface LetterReason {
+  id: number;
+  reason: ReasonCode;
+  field: string | null;
+  message: string;
+}
+
 export interface DeadLetterRow extends DeadLetterInput {
   id: number;
   runId: number;
@@ -251,9 +265,11 @@ export interface LedgerTx {
   /**
    * The positions in `letters` of those the pipeline already has waiting (not replayed): same file, line and
    * raw text. A file read again (after a watermark reset, or delivered again with its bad lines
-   * unchanged) stores each invalid record once, so one record is never replayed twice.
+   * unchanged) stores each invalid record once, so one record is never replayed twice. A waiting
+   * letter whose record now fails for another reason (the rules changed) takes the new reason,
+   * field and message: the letter says why the record fails today.
    */
-  waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<number[]>;
+  waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<WaitingRepeats>;
   /** Marks dead letters as replayed (loaded) by a run, so they are never replayed twice. */
   markReplayed(ids: readonly number[], runId: number): Promise<void>;
   finishRun(runId: number, status: RunStatus, watermarkAfter: string | null, error: string | null): Promise<void>;

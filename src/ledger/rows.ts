@@ -5,6 +5,7 @@ import {
   type CursorValue,
   type DeadLetterInput,
   type DeadLetterRow,
+  type LetterReason,
   type LoadedFile,
   type LockHolder,
   type RunCounters,
@@ -126,15 +127,26 @@ export function toKeyLineage(row: Row): KeyLineageRow {
 }
 
 /**
- * The positions of the letters that a stored letter repeats: same file, line and raw text.
- * `stored` are rows (file_id, line, raw) as the backend reads them back; `stores` is how it
- * writes a raw text.
+ * The positions of the letters that a stored letter repeats (same file, line and raw text), and
+ * the stored letters whose reason, field or message differ from today's. `stored` are rows (id,
+ * file_id, line, raw, reason, field, message) as the backend reads them back; `stores` is how it
+ * writes a text.
  */
-export function repeatedLetters(letters: readonly DeadLetterInput[], stored: readonly Row[], stores: (raw: string) => string = (raw) => raw): number[] {
-  const waiting = new Set(stored.map((row) => `${Number(row.file_id)}:${Number(row.line)}:${String(row.raw)}`));
-  const positions: number[] = [];
-  letters.forEach((letter, i) => {
-    if (waiting.has(`${letter.fileId}:${letter.line}:${stores(letter.raw)}`)) positions.push(i);
-  });
-  return positions;
+export function repeatedLetters(
+  letters: readonly DeadLetterInput[],
+  stored: readonly Row[],
+  stores: (text: string) => string = (value) => value,
+): { positions: number[]; outdated: LetterReason[] } {
+  const byRecord = new Map(letters.map((letter, i) => [`${letter.fileId}:${letter.line}:${stores(letter.raw)}`, i]));
+  const positions = new Set<number>();
+  const outdated: LetterReason[] = [];
+  for (const row of stored) {
+    const i = byRecord.get(`${Number(row.file_id)}:${Number(row.line)}:${String(row.raw)}`);
+    if (i === undefined) continue;
+    positions.add(i);
+    const { reason, field, message } = letters[i] as DeadLetterInput;
+    const same = row.reason === reason && text(row.field) === (field === null ? null : stores(field)) && text(row.message) === stores(message);
+    if (!same) outdated.push({ id: Number(row.id), reason, field, message });
+  }
+  return { positions: [...positions].sort((a, b) => a - b), outdated };
 }

@@ -17,6 +17,17 @@ export interface Staged extends TargetRow, MergeCandidate {
 }
 
 /** Where the file stands once this batch commits. */
+/** Rejected records whose dead letter already waited (not stored again), and those letters that took a new reason. */
+export interface LettersWaiting {
+  waiting: number;
+  refreshed: number;
+}
+
+export function addWaiting(total: LettersWaiting, more: LettersWaiting): void {
+  total.waiting += more.waiting;
+  total.refreshed += more.refreshed;
+}
+
 export interface BatchCheckpoint {
   ordinal: number;
   position: number;
@@ -36,7 +47,7 @@ export class Batch {
   inputRecords = 0;
   checkpoint: BatchCheckpoint | null = null;
   /** Rejected records whose dead letter was already waiting (set when the batch is written). */
-  lettersWaiting = 0;
+  lettersWaiting: LettersWaiting = { waiting: 0, refreshed: 0 };
   /** Dead letters this batch replays: marked replayed when it commits. */
   readonly replayed: number[] = [];
 

@@ -3,7 +3,7 @@ import { keyIdentity } from '../core/record.js';
 import type { Strategy } from '../core/settings.js';
 import type { CursorValue, DeadLetterInput, RunCounters } from '../ledger/ledger.js';
 import { planMerge, type ExistingState, type MergeOutcome } from '../stages/merge/index.js';
-import type { Batch, BatchCheckpoint, Staged } from './batch.js';
+import { addWaiting, type Batch, type BatchCheckpoint, type LettersWaiting, type Staged } from './batch.js';
 import { crashPoint } from './crash-points.js';
 import type { ColumnSet } from './columns.js';
 
@@ -58,8 +58,7 @@ export interface FileFingerprint {
 
 /** What a committed batch did that its file's report tells. */
 export interface BatchCommitted {
-  /** Rejected records whose dead letter was already waiting, so not stored again. */
-  lettersWaiting: number;
+  lettersWaiting: LettersWaiting;
 }
 
 /** The file a batch comes from; null for replayed dead letters. */
@@ -81,14 +80,14 @@ export async function commitBatch(context: CommitContext, slices: Iterable<Batch
   // fails to decode mid-batch) must leave it as it was.
   const ensuredBefore = context.ensuredVersion;
   let maxCursor = context.maxCursor;
-  const committed: BatchCommitted = { lettersWaiting: 0 };
+  const committed: BatchCommitted = { lettersWaiting: { waiting: 0, refreshed: 0 } };
   try {
     await context.backend.transaction(async (tx) => {
       let checkpoint: BatchCheckpoint | null = null;
-      committed.lettersWaiting = 0;
+      committed.lettersWaiting = { waiting: 0, refreshed: 0 };
       for await (const slice of slices) {
         maxCursor = await writeSlice(context, tx, slice, maxCursor);
-        committed.lettersWaiting += slice.lettersWaiting;
+        addWaiting(committed.lettersWaiting, slice.lettersWaiting);
         checkpoint = slice.checkpoint ?? checkpoint;
       }
       await finishBatch(context, tx, checkpoint, source);
@@ -127,10 +126,11 @@ async function writeSlice(context: CommitContext, tx: BackendTx, slice: Batch, m
  * letters loads it once. The records still count as rejected, in this run's lineage too.
  */
 async function newDeadLetters(context: CommitContext, tx: BackendTx, slice: Batch): Promise<readonly DeadLetterInput[]> {
-  const repeats = new Set(await tx.ledger.waitingRepeats(context.pipeline, slice.deadLetters));
-  if (repeats.size === 0) return slice.deadLetters;
+  const found = await tx.ledger.waitingRepeats(context.pipeline, slice.deadLetters);
+  if (found.positions.length === 0) return slice.deadLetters;
+  const repeats = new Set(found.positions);
   slice.count('dead_letters', -repeats.size);
-  slice.lettersWaiting = repeats.size;
+  slice.lettersWaiting = { waiting: repeats.size, refreshed: found.refreshed };
   return slice.deadLetters.filter((_letter, i) => !repeats.has(i));
 }
 

@@ -5,7 +5,7 @@ import type { RunFileRow } from '../ledger/ledger.js';
 import type { DecodeResume } from '../stages/decode/index.js';
 import { hashFile } from '../stages/discover/index.js';
 import { commitBatch, type CommitContext, type FileFingerprint } from './commit-batch.js';
-import type { Batch } from './batch.js';
+import { addWaiting, type Batch, type LettersWaiting } from './batch.js';
 import { fileBatches, type FileRead, type ReadSlice } from './file-batches.js';
 import type { RecordFlow } from './record-flow.js';
 import type { FileReport } from './summary.js';
@@ -111,7 +111,7 @@ async function fingerprintFile(path: string): Promise<FileFingerprint> {
 async function commitBatches(commit: CommitContext, slices: AsyncIterable<ReadSlice>, fingerprint: FileFingerprint, observer: LoadObserver): Promise<number> {
   const stream = slices[Symbol.asyncIterator]();
   let count = 0;
-  let lettersWaiting = 0;
+  const lettersWaiting: LettersWaiting = { waiting: 0, refreshed: 0 };
   try {
     for (let next = await stream.next(); !next.done; next = await stream.next()) {
       const batch = new BatchSlices(next.value, stream, (slice) => {
@@ -120,21 +120,23 @@ async function commitBatches(commit: CommitContext, slices: AsyncIterable<ReadSl
         observer.onBytes(slice.bytes);
         count += slice.batch.size;
       });
-      lettersWaiting += (await commitBatch(commit, batch.slices(), { fingerprint, endsFile: () => batch.endsFile })).lettersWaiting;
+      addWaiting(lettersWaiting, (await commitBatch(commit, batch.slices(), { fingerprint, endsFile: () => batch.endsFile })).lettersWaiting);
       observer.onCheckpoint();
       if (batch.endsFile) break;
       if (observer.stopRequested()) throw new RunStopped();
     }
   } finally {
     // Said for the batches committed, whether the file ends, stops or fails.
-    if (lettersWaiting > 0) observer.warn(lettersWaitingNote(fingerprint.path, lettersWaiting));
+    if (lettersWaiting.waiting > 0) observer.warn(lettersWaitingNote(fingerprint.path, lettersWaiting));
   }
   return count;
 }
 
-function lettersWaitingNote(path: string, count: number): string {
-  const records = count === 1 ? '1 rejected record' : `${count} rejected records`;
-  return `${path}: ${records} already ${count === 1 ? 'waits' : 'wait'} in dead letters from an earlier read of this file (same line and text); not stored again`;
+function lettersWaitingNote(path: string, { waiting, refreshed }: LettersWaiting): string {
+  const records = waiting === 1 ? '1 rejected record' : `${waiting} rejected records`;
+  const note = `${path}: ${records} already ${waiting === 1 ? 'waits' : 'wait'} in dead letters from an earlier read of this file (same line and text); not stored again`;
+  if (refreshed === 0) return note;
+  return `${note}; ${refreshed} of those letters updated to the reason ${refreshed === 1 ? 'its record fails' : 'their records fail'} for now`;
 }
 
 /** One batch's slices, taken from the file's stream up to the slice that ends the batch. */

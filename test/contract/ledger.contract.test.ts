@@ -159,6 +159,36 @@ forEachBackend('contract: ledger', (db) => {
     expect(await waiting()).toEqual(['1:3']);
   });
 
+  it('a waiting letter takes the reason its record fails for now when the rules changed', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'orders.ndjson');
+    const schema = path.join(t.dir, 'orders.schema.json');
+    const maximum = (n: number): string => JSON.stringify({ type: 'object', properties: { amount: { type: 'number', maximum: n } } });
+    writeFileSync(schema, maximum(100));
+    const ts = '2025-01-01T00:00:00Z';
+    writeFileSync(file, [{ id: 'a', amount: 5, region: 'eu', ts }, { id: 'b', amount: 500, ts }].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const options = { input: [file], key: 'id', cursor: 'ts', strategy: 'update', schema, pipeline: 'p', table: 'orders' };
+    expect(await run(t, options)).toMatchObject({ loaded: 1, rejected: 1, dead_letters: 1 });
+    const letters = async (): Promise<string[]> =>
+      (await withBackend(t, (backend) => backend.queries.listDeadLetters({ pipeline: 'p' }))).map((l) => `${l.runId}:${l.line}:${l.reason}:${String(l.field)}`);
+    const before = await letters();
+    expect(before).toEqual([expect.stringMatching(/^1:2:schema_violation:/)]);
+
+    // Read again with the maximum raised and region required: b fails for another reason now.
+    await resetWatermark({ db: t.db, pipeline: 'p', confirm: true });
+    writeFileSync(schema, maximum(1000));
+    const reread = await run(t, { ...options, require: 'id,region' });
+    expect(reread).toMatchObject({ rejected: 1, dead_letters: 0 });
+    expect(reread.warnings.join('\n')).toContain(`${file}: 1 rejected record already waits in dead letters from an earlier read of this file (same line and text); not stored again; 1 of those letters updated to the reason its record fails for now`);
+    expect(await letters()).toEqual(['1:2:missing_required:region']);
+
+    // The same reason again: nothing to update, and the note says only that it waits.
+    await resetWatermark({ db: t.db, pipeline: 'p', confirm: true });
+    const same = await run(t, { ...options, require: 'id,region' });
+    expect(same.warnings.join('\n')).toMatch(/not stored again$/m);
+    expect(await letters()).toEqual(['1:2:missing_required:region']);
+  });
+
   it('lineage: one entry per record per step, counted by step and file', async () => {
     const t = db();
     const a = path.join(t.dir, 'a.csv');

@@ -10,6 +10,7 @@ import {
   type RunFileRow,
   type RunRow,
   type RunStatus,
+  type WaitingRepeats,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
 import { repeatedLetters, toRun, toRunFile, type Row } from '../../ledger/rows.js';
@@ -120,13 +121,16 @@ export class PgLedgerTx implements LedgerTx {
     await this.session.copyIn(`COPY _sluice_dead_letters (${columns}) FROM STDIN`, chunks, 'writing dead letters');
   }
 
-  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<number[]> {
-    if (letters.length === 0) return [];
-    const sql = `SELECT file_id, line, raw FROM _sluice_dead_letters WHERE pipeline = $1 AND replayed_by IS NULL
+  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<WaitingRepeats> {
+    if (letters.length === 0) return { positions: [], refreshed: 0 };
+    const sql = `SELECT id, file_id, line, raw, reason, field, message FROM _sluice_dead_letters WHERE pipeline = $1 AND replayed_by IS NULL
       AND file_id = ANY($2::bigint[]) AND line = ANY($3::bigint[])`;
     const fileIds = [...new Set(letters.map((letter) => letter.fileId))];
     const stored = await this.session.query<Row>(sql, [pipeline, fileIds, letters.map((letter) => letter.line)]);
-    return repeatedLetters(letters, stored.rows, (raw) => ledgerText(raw) ?? raw);
+    const { positions, outdated } = repeatedLetters(letters, stored.rows, (value) => ledgerText(value) ?? value);
+    const update = 'UPDATE _sluice_dead_letters SET reason = $1, field = $2, message = $3 WHERE id = $4';
+    for (const letter of outdated) await this.session.query(update, [letter.reason, ledgerText(letter.field), ledgerText(letter.message), letter.id]);
+    return { positions, refreshed: outdated.length };
   }
 
   async markReplayed(ids: readonly number[], runId: number): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type RunFileRow,
   type RunRow,
   type RunStatus,
+  type WaitingRepeats,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
 import { repeatedLetters, toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
@@ -317,13 +318,16 @@ export class SqliteLedgerTx implements LedgerTx {
     );
   }
 
-  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<number[]> {
-    if (letters.length === 0) return [];
-    const sql = `SELECT file_id, line, raw FROM _sluice_dead_letters WHERE pipeline = ? AND replayed_by IS NULL
+  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<WaitingRepeats> {
+    if (letters.length === 0) return { positions: [], refreshed: 0 };
+    const sql = `SELECT id, file_id, line, raw, reason, field, message FROM _sluice_dead_letters WHERE pipeline = ? AND replayed_by IS NULL
       AND file_id IN (SELECT value FROM json_each(?)) AND line IN (SELECT value FROM json_each(?))`;
     const fileIds = JSON.stringify([...new Set(letters.map((letter) => letter.fileId))]);
     const stored = this.prepared(sql).all(pipeline, fileIds, JSON.stringify(letters.map((letter) => letter.line))) as Row[];
-    return repeatedLetters(letters, stored);
+    const { positions, outdated } = repeatedLetters(letters, stored);
+    const update = this.prepared('UPDATE _sluice_dead_letters SET reason = ?, field = ?, message = ? WHERE id = ?');
+    for (const letter of outdated) update.run(letter.reason, letter.field, letter.message, letter.id);
+    return { positions, refreshed: outdated.length };
   }
 
   async markReplayed(ids: readonly number[], runId: number): Promise<void> {
