@@ -173,12 +173,16 @@ async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSp
   const rows = plan.writes.map((index) => staged[index] as Staged);
   await tx.writeRows(context.table, spec, context.runId, writeMode(context.strategy, keyed), rows);
   let maxCursor = maxBefore;
+  // upsert-newer skips a record only when the table holds its key at that cursor or a newer
+  // one, so its cursor is covered too: a re-read after a watermark reset that finds every
+  // record already there still sets the watermark back. A deduplicated key's row may be older.
+  const skipsCovered = context.strategy === 'upsert-newer';
   const tally: Record<MergeOutcome, number> = { load: 0, 'skip-stale': 0, 'skip-duplicate': 0 };
   plan.outcomes.forEach((outcome, index) => {
     const s = staged[index] as Staged;
     tally[outcome] += 1;
     batch.lineage.push(lineage(s, outcome));
-    if (outcome === 'load' && s.cursorValue !== null) maxCursor = newer(maxCursor, s.cursorValue);
+    if (s.cursorValue !== null && (outcome === 'load' || skipsCovered)) maxCursor = newer(maxCursor, s.cursorValue);
   });
   for (const outcome of MERGE_OUTCOMES) if (tally[outcome] > 0) batch.count(OUTCOME_COUNTER[outcome], tally[outcome]);
   return maxCursor;

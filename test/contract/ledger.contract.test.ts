@@ -189,6 +189,24 @@ forEachBackend('contract: ledger', (db) => {
     expect(await letters()).toEqual(['1:2:missing_required:region']);
   });
 
+  it('upsert-newer: a re-read that finds every record already there sets the watermark back', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'events.ndjson');
+    const event = (id: string, ts: string): string => JSON.stringify({ id, ts }) + '\n';
+    writeFileSync(file, event('a', '2025-01-01T00:00:00Z') + event('b', '2025-01-02T00:00:00Z') + event('a', '2024-12-31T00:00:00Z'));
+    const options = { input: [file], key: 'id', cursor: 'ts', strategy: 'upsert-newer', pipeline: 'p', table: 'events' };
+    expect(await run(t, options)).toMatchObject({ loaded: 2, skipped_stale: 1, watermark: '2025-01-02T00:00:00Z' });
+    await resetWatermark({ db: t.db, pipeline: 'p', confirm: true });
+    // Every record is stale or a duplicate of what the table holds, and the table covers them.
+    expect(await run(t, options)).toMatchObject({ loaded: 0, skipped_duplicate: 2, skipped_stale: 1, watermark_before: null, watermark: '2025-01-02T00:00:00Z' });
+
+    // deduplicate keeps a key's first row, which may be older than a skipped one: no watermark from skips.
+    const dedupe = { ...options, strategy: 'deduplicate', pipeline: 'd', table: 'deduped' };
+    expect(await run(t, dedupe)).toMatchObject({ loaded: 2, skipped_duplicate: 1, watermark: '2025-01-02T00:00:00Z' });
+    await resetWatermark({ db: t.db, pipeline: 'd', confirm: true });
+    expect(await run(t, dedupe)).toMatchObject({ loaded: 0, skipped_duplicate: 3, watermark: null });
+  });
+
   it('lineage: one entry per record per step, counted by step and file', async () => {
     const t = db();
     const a = path.join(t.dir, 'a.csv');

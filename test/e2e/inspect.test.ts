@@ -165,9 +165,10 @@ describe('watermark repairs', () => {
     expect(ok(sluice(['watermark', 'set', '2025-01-16T00:00:00', '--db', db])).stderr).toContain('2025-01-15T12:00:00 -> 2025-01-16T00:00:00');
     expect(json(ok(sluice(['watermark', 'set', '2025-01-15T09:00:00', '--force', '--json', '--db', db])))).toMatchObject({ change: 'backward', value: '2025-01-15T09:00:00' });
 
-    // With the watermark moved back, the late evt-003 (ts 10:00) is no longer skipped; upsert-newer keeps the newer row.
+    // With the watermark moved back, the late evt-003 (ts 09:00, on the watermark) is no longer skipped; upsert-newer keeps the newer row.
     const late = json(ok(sluice(['run', '--config', path.join(dir, 'sluice.yaml'), '--input', path.join(dir, 'late-evt-003.json'), '--json'])));
-    expect(late).toMatchObject({ skipped_watermark: 0, skipped_stale: 1 });
+    // The stale record (ts 09:00) is covered by the table's newer row; the watermark stays at it.
+    expect(late).toMatchObject({ skipped_watermark: 0, skipped_stale: 1, watermark: '2025-01-15T09:00:00' });
 
     const refused = sluice(['watermark', 'reset', '--db', db]);
     expect(refused.code).toBe(2);
@@ -185,7 +186,9 @@ describe('watermark repairs', () => {
     // The next run reads events.json again (the late file is not among its inputs); the table converges.
     const again = ok(sluice(['run', '--config', path.join(dir, 'sluice.yaml'), '--json']));
     expect(again.stderr).toMatch(/watermark ts reset \(\S+\): reading 1 file\(s\) loaded before again, from their start/);
-    expect(json(again)).toMatchObject({ files_loaded: 1, input_records: 7, skipped_watermark: 0, loaded: 0, target_rows: 4 });
+    // Every record was already there (skipped), yet the watermark comes back to what they cover.
+    expect(json(again)).toMatchObject({ files_loaded: 1, input_records: 7, skipped_watermark: 0, loaded: 0, target_rows: 4, watermark_before: null, watermark: '2025-01-15T12:00:00' });
+    expect(rows(db, 'SELECT value FROM _sluice_watermarks')).toEqual([{ value: '2025-01-15T12:00:00' }]);
     expect(rows(db, "SELECT name, value FROM events WHERE key = 'evt-003'")).toEqual([{ name: 'purchase_updated', value: 59.99 }]);
     expect(json(ok(sluice(['run', '--config', path.join(dir, 'sluice.yaml'), '--json'])))).toMatchObject({ files_unchanged: 1, input_records: 0 });
     // The late file was not read again yet: status still says so.
