@@ -16,7 +16,6 @@ export interface Staged extends TargetRow, MergeCandidate {
   cursorValue: CursorValue | null;
 }
 
-/** Where the file stands once this batch commits. */
 /** Rejected records whose dead letter already waited (not stored again), and those letters that took a new reason. */
 export interface LettersWaiting {
   waiting: number;
@@ -28,6 +27,7 @@ export function addWaiting(total: LettersWaiting, more: LettersWaiting): void {
   total.refreshed += more.refreshed;
 }
 
+/** Where the file stands once this batch commits. */
 export interface BatchCheckpoint {
   ordinal: number;
   position: number;
