@@ -17,11 +17,22 @@ export function formatSummary(s: RunSummary): string {
     if (file.missing_columns.length > 0) lines.push(`  ${file.path}: lacks columns ${file.missing_columns.join(', ')}`);
   }
   for (const warning of s.warnings) lines.push(`  note: ${warning}`);
-  if (s.dead_letters > 0) lines.push(`  see the rejected records: sluice dead-letters list --db ${s.db} --run ${s.run_id}`);
+  const hint = rejectedHint(s);
+  if (hint !== null) lines.push(`  see the rejected records: ${hint}`);
   if (s.export) {
     const e = s.export;
     lines.push(e.status === 'dry-run' ? `Would export ${e.exported} records to ${e.path}` : `Exported ${e.exported} records to ${e.path} (atomic write)`);
   }
   if (s.dry_run) lines.push('  dry run: nothing was committed');
   return lines.join('\n');
+}
+
+/**
+ * Where the run's rejected records are listed. Those whose letter already waited from an earlier
+ * read are filed under that read's run, so when there are some the hint lists the pipeline's
+ * waiting letters instead of this run's.
+ */
+function rejectedHint(s: RunSummary): string | null {
+  if (s.rejected > s.dead_letters && !s.dry_run) return `sluice dead-letters list --db ${s.db} --pipeline ${s.pipeline}`;
+  return s.dead_letters > 0 ? `sluice dead-letters list --db ${s.db} --run ${s.run_id}` : null;
 }

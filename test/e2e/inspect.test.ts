@@ -150,7 +150,7 @@ describe('watermark repairs', () => {
   it('show, set (validated, never backwards without --force), reset --yes', () => {
     const dir = example('capstone');
     const db = path.join(dir, 'capstone.db');
-    ok(sluice(['run', '--config', path.join(dir, 'sluice.yaml')]));
+    expect(ok(sluice(['run', '--config', path.join(dir, 'sluice.yaml')])).stderr).toContain(`see the rejected records: sluice dead-letters list --db ${db} --run 1`);
     const show = ok(sluice(['watermark', 'show', '--db', db]));
     expect(show.stdout).toMatch(/^PIPELINE +CURSOR +TYPE +VALUE +SET BY +UPDATED \(UTC\)\ncapstone +ts +timestamp +2025-01-15T12:00:00 +run 1 /);
     expect(json(ok(sluice(['watermark', '--db', db, '--json'])))).toMatchObject([{ pipeline: 'capstone', cursor: 'ts', cursor_type: 'timestamp', valid: true }]);
@@ -186,6 +186,8 @@ describe('watermark repairs', () => {
     // The next run reads events.json again (the late file is not among its inputs); the table converges.
     const again = ok(sluice(['run', '--config', path.join(dir, 'sluice.yaml'), '--json']));
     expect(again.stderr).toMatch(/watermark ts reset \(\S+\): reading 1 file\(s\) loaded before again, from their start/);
+    // The 2 rejects' letters wait under run 1, so the hint lists the pipeline's, not this run's.
+    expect(again.stderr).toContain(`see the rejected records: sluice dead-letters list --db ${db} --pipeline capstone`);
     // Every record was already there (skipped), yet the watermark comes back to what they cover.
     expect(json(again)).toMatchObject({ files_loaded: 1, input_records: 7, skipped_watermark: 0, loaded: 0, target_rows: 4, watermark_before: null, watermark: '2025-01-15T12:00:00' });
     expect(rows(db, 'SELECT value FROM _sluice_watermarks')).toEqual([{ value: '2025-01-15T12:00:00' }]);
