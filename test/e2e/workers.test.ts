@@ -180,17 +180,25 @@ for (const backend of BACKENDS) {
       it(`${strategy}: a worker killed with SIGKILL in the middle; the others finish its files, still equal`, async () => {
         const reference = references.get(strategy);
         expect(reference, 'the one-process run of the test before').toBeDefined();
-        const killed = await backend.fresh(`${strategy}-killed`);
         // --simulate-crash with --workers: worker 1 dies like kill -9 after that many records,
         // inside its first file (a file is 200 records): with loads this fast, the other workers
         // may leave it no second file. Batches of 10 (results do not depend on batch size) slow
-        // the others down enough that a worker started late under load still finds a file.
-        const after = 30 + Math.floor(next() * 160);
+        // the others down. On a loaded machine (CI runs test files side by side on 2 cores)
+        // worker 1 can still start, or wait for the write lock, until the others have claimed
+        // every file, and then it never reaches its crash point (seen in CI, seed 79621): such a
+        // try proves nothing about the kill, so it is made again, up to 3 times. Every try must
+        // equal one process; at least one must have killed worker 1.
         const slower = base(['--strategy', strategy, ...flags, '--batch-size', '10']);
-        const result = summary(await sluiceAsync([...slower, '--db', killed.db, '--workers', '4', '--simulate-crash', String(after)]));
-        expect(result.status).toBe('succeeded');
-        expect(result.warnings.join('\n')).toMatch(/worker 1 \(pid \d+\) was killed by SIGKILL/);
-        expect(await snapshot(killed, keyed, split)).toEqual(reference);
+        let killedOnce = false;
+        for (let attempt = 1; attempt <= 3 && !killedOnce; attempt += 1) {
+          const after = 30 + Math.floor(next() * 160);
+          const killed = await backend.fresh(`${strategy}-killed-${attempt}`);
+          const result = summary(await sluiceAsync([...slower, '--db', killed.db, '--workers', '4', '--simulate-crash', String(after)]));
+          expect(result.status).toBe('succeeded');
+          killedOnce = /worker 1 \(pid \d+\) was killed by SIGKILL/.test(result.warnings.join('\n'));
+          expect(await snapshot(killed, keyed, split), `try ${attempt}`).toEqual(reference);
+        }
+        expect(killedOnce, 'worker 1 reached its crash point in none of 3 tries').toBe(true);
       });
     }
 
