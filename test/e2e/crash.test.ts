@@ -50,9 +50,13 @@ describe(`crash safety (seed ${SEED}; replay with SLUICE_CRASH_SEED=${SEED})`, (
       const hooks = ['before-commit', 'after-commit'];
       for (let attempt = 0; attempt < KILLS + hooks.length; attempt += 1) {
         const hook = attempt < hooks.length ? hooks[attempt] : undefined;
-        // Kills spread over the first few batches (of 500: 1-5 commits; of 2,500: the first and second
-        // batch), so that every attempt can still find records left to kill in.
-        const crashArgs = hook ? [] : ['--simulate-crash', String(1 + Math.floor(next() * (batch + 2000)))];
+        // Kills spread over the first few batches, so that enough attempts find records left to
+        // kill in: of 500, up to 4 commits per kill (at most 5 + 4 x 9 of the 45 batches before
+        // the last kill needed); of 2,500, at most one commit per kill (a kill past 3,500 records
+        // could commit two batches, a file's 1,700-record tail and the next file's first, and the
+        // 10 batches of the drop could run out after 8 kills: seen with seed 14035).
+        const spread = batch >= 2500 ? 1000 : 2000;
+        const crashArgs = hook ? [] : ['--simulate-crash', String(1 + Math.floor(next() * (batch + spread)))];
         const env = hook ? { SLUICE_TEST_CRASH_AT: `${hook}:${1 + Math.floor(next() * (2500 / batch))}` } : {};
         const result = await sluiceAsync([...base, '--db', crashedDb, ...crashArgs], { env });
         if (result.signal === 'SIGKILL') kills += 1;
