@@ -123,10 +123,10 @@ export interface DeadLetterInput {
   message: string;
 }
 
-/** Rejected records whose letter already waits, and how many of those letters took a new reason. */
+/** The letters of a batch already waiting (their positions), and the stored ones whose reason is not today's. */
 export interface WaitingRepeats {
   positions: number[];
-  refreshed: number;
+  outdated: LetterReason[];
 }
 
 /** A waiting letter's new reason, field and message. */
@@ -265,11 +265,12 @@ export interface LedgerTx {
   /**
    * The positions in `letters` of those the pipeline already has waiting (not replayed): same file, line and
    * raw text. A file read again (after a watermark reset, or delivered again with its bad lines
-   * unchanged) stores each invalid record once, so one record is never replayed twice. A waiting
-   * letter whose record now fails for another reason (the rules changed) takes the new reason,
-   * field and message: the letter says why the record fails today.
+   * unchanged) stores each invalid record once, so one record is never replayed twice. `outdated`
+   * are the waiting letters whose record now fails for another reason (the rules changed).
    */
   waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<WaitingRepeats>;
+  /** Gives waiting letters the reason, field and message their record fails with today. */
+  updateLetterReasons(letters: readonly LetterReason[]): Promise<void>;
   /** Marks dead letters as replayed (loaded) by a run, so they are never replayed twice. */
   markReplayed(ids: readonly number[], runId: number): Promise<void>;
   finishRun(runId: number, status: RunStatus, watermarkAfter: string | null, error: string | null): Promise<void>;

@@ -13,6 +13,7 @@ import {
   type RunRow,
   type RereadMark,
   type RunStatus,
+  type WaitingRepeats,
   type WatermarkRow,
 } from './ledger.js';
 
@@ -136,7 +137,7 @@ export function repeatedLetters(
   letters: readonly DeadLetterInput[],
   stored: readonly Row[],
   stores: (text: string) => string = (value) => value,
-): { positions: number[]; outdated: LetterReason[] } {
+): WaitingRepeats {
   const byRecord = new Map(letters.map((letter, i) => [`${letter.fileId}:${letter.line}:${stores(letter.raw)}`, i]));
   const positions = new Set<number>();
   const outdated: LetterReason[] = [];
@@ -148,5 +149,5 @@ export function repeatedLetters(
     const same = row.reason === reason && text(row.field) === (field === null ? null : stores(field)) && text(row.message) === stores(message);
     if (!same) outdated.push({ id: Number(row.id), reason, field, message });
   }
-  return { positions: [...positions].sort((a, b) => a - b), outdated };
+  return { positions: [...positions], outdated };
 }

@@ -128,9 +128,11 @@ async function writeSlice(context: CommitContext, tx: BackendTx, slice: Batch, m
 async function newDeadLetters(context: CommitContext, tx: BackendTx, slice: Batch): Promise<readonly DeadLetterInput[]> {
   const found = await tx.ledger.waitingRepeats(context.pipeline, slice.deadLetters);
   if (found.positions.length === 0) return slice.deadLetters;
+  // A waiting letter says why its record fails today, should the rules have changed.
+  if (found.outdated.length > 0) await tx.ledger.updateLetterReasons(found.outdated);
   const repeats = new Set(found.positions);
   slice.count('dead_letters', -repeats.size);
-  slice.lettersWaiting = { waiting: repeats.size, refreshed: found.refreshed };
+  slice.lettersWaiting = { waiting: repeats.size, refreshed: found.outdated.length };
   return slice.deadLetters.filter((_letter, i) => !repeats.has(i));
 }
 

@@ -165,9 +165,9 @@ describe('watermark repairs', () => {
     expect(ok(sluice(['watermark', 'set', '2025-01-16T00:00:00', '--db', db])).stderr).toContain('2025-01-15T12:00:00 -> 2025-01-16T00:00:00');
     expect(json(ok(sluice(['watermark', 'set', '2025-01-15T09:00:00', '--force', '--json', '--db', db])))).toMatchObject({ change: 'backward', value: '2025-01-15T09:00:00' });
 
-    // With the watermark moved back, the late evt-003 (ts 09:00, on the watermark) is no longer skipped; upsert-newer keeps the newer row.
+    // With the watermark moved back, the late evt-003 (ts 09:00, on the watermark) is no longer skipped; upsert-newer
+    // keeps the newer row, which covers it: the watermark stays at 09:00.
     const late = json(ok(sluice(['run', '--config', path.join(dir, 'sluice.yaml'), '--input', path.join(dir, 'late-evt-003.json'), '--json'])));
-    // The stale record (ts 09:00) is covered by the table's newer row; the watermark stays at it.
     expect(late).toMatchObject({ skipped_watermark: 0, skipped_stale: 1, watermark: '2025-01-15T09:00:00' });
 
     const refused = sluice(['watermark', 'reset', '--db', db]);

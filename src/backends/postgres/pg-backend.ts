@@ -28,6 +28,7 @@ const LEDGER_TX_METHODS: Record<keyof LedgerTx, true> = {
   insertLineage: true,
   insertDeadLetters: true,
   waitingRepeats: true,
+  updateLetterReasons: true,
   markReplayed: true,
   finishRun: true,
   setWatermark: true,

@@ -5,6 +5,7 @@ import {
   type CursorValue,
   type DeadLetterInput,
   type LedgerTx,
+  type LetterReason,
   type LockedRun,
   type RunCounters,
   type RunFileRow,
@@ -122,15 +123,17 @@ export class PgLedgerTx implements LedgerTx {
   }
 
   async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<WaitingRepeats> {
-    if (letters.length === 0) return { positions: [], refreshed: 0 };
+    if (letters.length === 0) return { positions: [], outdated: [] };
     const sql = `SELECT id, file_id, line, raw, reason, field, message FROM _sluice_dead_letters WHERE pipeline = $1 AND replayed_by IS NULL
       AND file_id = ANY($2::bigint[]) AND line = ANY($3::bigint[])`;
     const fileIds = [...new Set(letters.map((letter) => letter.fileId))];
     const stored = await this.session.query<Row>(sql, [pipeline, fileIds, letters.map((letter) => letter.line)]);
-    const { positions, outdated } = repeatedLetters(letters, stored.rows, (value) => ledgerText(value) ?? value);
+    return repeatedLetters(letters, stored.rows, (value) => ledgerText(value) ?? value);
+  }
+
+  async updateLetterReasons(letters: readonly LetterReason[]): Promise<void> {
     const update = 'UPDATE _sluice_dead_letters SET reason = $1, field = $2, message = $3 WHERE id = $4';
-    for (const letter of outdated) await this.session.query(update, [letter.reason, ledgerText(letter.field), ledgerText(letter.message), letter.id]);
-    return { positions, refreshed: outdated.length };
+    for (const letter of letters) await this.session.query(update, [letter.reason, ledgerText(letter.field), ledgerText(letter.message), letter.id]);
   }
 
   async markReplayed(ids: readonly number[], runId: number): Promise<void> {

@@ -10,6 +10,7 @@ import {
   type DeadLetterRow,
   type Ledger,
   type LedgerTx,
+  type LetterReason,
   type LineageCount,
   type LoadedFile,
   type LockedRun,
@@ -319,15 +320,17 @@ export class SqliteLedgerTx implements LedgerTx {
   }
 
   async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<WaitingRepeats> {
-    if (letters.length === 0) return { positions: [], refreshed: 0 };
+    if (letters.length === 0) return { positions: [], outdated: [] };
     const sql = `SELECT id, file_id, line, raw, reason, field, message FROM _sluice_dead_letters WHERE pipeline = ? AND replayed_by IS NULL
       AND file_id IN (SELECT value FROM json_each(?)) AND line IN (SELECT value FROM json_each(?))`;
     const fileIds = JSON.stringify([...new Set(letters.map((letter) => letter.fileId))]);
     const stored = this.prepared(sql).all(pipeline, fileIds, JSON.stringify(letters.map((letter) => letter.line))) as Row[];
-    const { positions, outdated } = repeatedLetters(letters, stored);
+    return repeatedLetters(letters, stored);
+  }
+
+  async updateLetterReasons(letters: readonly LetterReason[]): Promise<void> {
     const update = this.prepared('UPDATE _sluice_dead_letters SET reason = ?, field = ?, message = ? WHERE id = ?');
-    for (const letter of outdated) update.run(letter.reason, letter.field, letter.message, letter.id);
-    return { positions, refreshed: outdated.length };
+    for (const letter of letters) update.run(letter.reason, letter.field, letter.message, letter.id);
   }
 
   async markReplayed(ids: readonly number[], runId: number): Promise<void> {
