@@ -1,4 +1,5 @@
 import type { RunSummary } from '../index.js';
+import { shownPath } from './shown-path.js';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -13,8 +14,8 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`  dead letters ${s.dead_letters}, lineage entries ${s.lineage_entries}, target rows ${s.target_rows}, watermark ${s.watermark ?? '(none)'}, ${s.duration_ms} ms`);
   for (const file of s.files) {
     if (file.status === 'failed') lines.push(`  failed: ${file.error ?? file.path}`);
-    if (file.new_columns.length > 0) lines.push(`  ${file.path}: new columns ${file.new_columns.join(', ')} (added)`);
-    if (file.missing_columns.length > 0) lines.push(`  ${file.path}: lacks columns ${file.missing_columns.join(', ')}`);
+    if (file.new_columns.length > 0) lines.push(`  ${shownPath(file.path)}: new columns ${file.new_columns.join(', ')} (added)`);
+    if (file.missing_columns.length > 0) lines.push(`  ${shownPath(file.path)}: lacks columns ${file.missing_columns.join(', ')}`);
   }
   for (const warning of s.warnings) lines.push(`  note: ${warning}`);
   const hint = rejectedHint(s);

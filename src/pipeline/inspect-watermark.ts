@@ -5,6 +5,7 @@ import { compareSortable, parseCursor, type CursorType } from '../stages/waterma
 import { onePipeline, reading, settingsOf, storedName, writing, type InspectOptions } from './inspect-common.js';
 import { shellQuote } from './inspect-status.js';
 import { acquirePipelineLock } from './lock.js';
+import { loadedFilesByPath } from './rereads.js';
 
 export interface WatermarkInfo {
   pipeline: string;
@@ -127,7 +128,7 @@ async function unfinishedNote(backend: Backend, pipeline: string): Promise<strin
 
 /** What a re-read mark (rereads.ts) means for the pipeline's next run. */
 async function rereadNotes(backend: Backend, pipeline: string, loads: string): Promise<string[]> {
-  const loaded = (await backend.ledger.loadedFiles(pipeline)).size;
+  const loaded = (await loadedFilesByPath(backend, pipeline)).size;
   if (loaded === 0) return [];
   const notes = [`the next run reads the ${loaded} file(s) loaded so far again, from their start, and ${loads}`];
   const latest = (await backend.ledger.listRuns({ pipeline, limit: 1 }))[0];

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { LoadedFile, RereadMark, RunFileRow } from '../ledger/ledger.js';
 
@@ -10,6 +11,25 @@ export function forgets(mark: RereadMark | null, runId: number, loadedBy: number
   return mark !== null && runId > mark.afterRun && loadedBy <= mark.afterRun;
 }
 
+/**
+ * The pipeline's loaded files by absolute path. Earlier versions stored a path as given,
+ * relative to the working directory of its run: resolved from this one, a file they loaded is
+ * still known (the newest entry wins where both forms were stored).
+ */
+export async function loadedFilesByPath(backend: Backend, pipeline: string): Promise<Map<string, LoadedFile>> {
+  return byAbsolutePath(await backend.ledger.loadedFiles(pipeline));
+}
+
+export function byAbsolutePath<T extends { runId: number }>(stored: Map<string, T>): Map<string, T> {
+  const byPath = new Map<string, T>();
+  for (const [file, entry] of stored) {
+    const absolute = path.resolve(file);
+    const known = byPath.get(absolute);
+    if (known === undefined || entry.runId >= known.runId) byPath.set(absolute, entry);
+  }
+  return byPath;
+}
+
 /** The files earlier loads leave for run `runId` to skip (unchanged) or read on (failed part-way). */
 export async function earlierLoads(
   backend: Backend,
@@ -18,10 +38,10 @@ export async function earlierLoads(
   partlyFailed: boolean,
 ): Promise<{ loaded: Map<string, LoadedFile>; partlyFailed: Map<string, RunFileRow> }> {
   const mark = await backend.ledger.rereadMark(pipeline);
-  const loaded = await backend.ledger.loadedFiles(pipeline);
-  for (const [path, file] of loaded) if (forgets(mark, runId, file.runId)) loaded.delete(path);
-  const failed = partlyFailed ? await backend.ledger.partlyFailedFiles(pipeline) : new Map<string, RunFileRow>();
-  for (const [path, file] of failed) if (forgets(mark, runId, file.runId)) failed.delete(path);
+  const loaded = await loadedFilesByPath(backend, pipeline);
+  for (const [file, entry] of loaded) if (forgets(mark, runId, entry.runId)) loaded.delete(file);
+  const failed = partlyFailed ? byAbsolutePath(await backend.ledger.partlyFailedFiles(pipeline)) : new Map<string, RunFileRow>();
+  for (const [file, entry] of failed) if (forgets(mark, runId, entry.runId)) failed.delete(file);
   return { loaded, partlyFailed: failed };
 }
 
@@ -29,10 +49,10 @@ export async function earlierLoads(
 export async function rereadNote(backend: Backend, pipeline: string, runId: number, paths: readonly string[]): Promise<string | null> {
   const mark = await backend.ledger.rereadMark(pipeline);
   if (mark === null || runId <= mark.afterRun) return null;
-  const loaded = await backend.ledger.loadedFiles(pipeline);
-  const forgotten = paths.filter((path) => {
-    const file = loaded.get(path);
-    return file !== undefined && forgets(mark, runId, file.runId);
+  const loaded = await loadedFilesByPath(backend, pipeline);
+  const forgotten = paths.filter((file) => {
+    const entry = loaded.get(file);
+    return entry !== undefined && forgets(mark, runId, entry.runId);
   }).length;
   if (forgotten === 0) return null;
   return `${mark.reason} (${mark.createdAt}): reading ${forgotten} file(s) loaded before again, from their start`;
@@ -50,7 +70,7 @@ export async function pendingReread(backend: Backend, pipeline: string): Promise
   if (!(await backend.tableExists('_sluice_rereads'))) return null;
   const mark = await backend.ledger.rereadMark(pipeline);
   if (mark === null) return null;
-  const loaded = await backend.ledger.loadedFiles(pipeline);
+  const loaded = await loadedFilesByPath(backend, pipeline);
   // Whatever the next run's id is, it is after the mark.
   const files = [...loaded.values()].filter((file) => forgets(mark, mark.afterRun + 1, file.runId)).length;
   return files === 0 ? null : { reason: mark.reason, created_at: mark.createdAt, files };

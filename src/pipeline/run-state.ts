@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import path from 'node:path';
 import type { Backend, BackendTx } from '../backends/backend.js';
 import { redact } from '../backends/open-backend.js';
 import { SluiceError } from '../core/errors.js';
@@ -77,7 +78,8 @@ function checkSameSettings(settings: RunSettings, run: RunRow): void {
 
 async function warnAddedFiles(backend: Backend, prepared: PreparedRun, run: RunRow, warn: (m: string) => void): Promise<void> {
   const files = await backend.ledger.runFiles(run.id);
-  const known = new Set(files.map((f) => f.path));
+  // path.resolve: a run started by a version that stored paths as given.
+  const known = new Set(files.map((f) => path.resolve(f.path)));
   const added = prepared.files.filter((f) => !known.has(f.path)).length;
   if (added > 0) warn(`${added} file(s) appeared since run ${run.id} started; the next run will load them`);
 }

@@ -296,7 +296,7 @@ describe('a crashed run', () => {
     expect(human.stdout).toMatch(/checkpoint: +in\/part 2\.ndjson after record 4 \(\d+(\.\d)?% of the file\)/);
     expect(human.stdout).toMatch(/progress: +1\/3 files done, \d+(\.\d)?% of all bytes/);
     const [status] = json<{ unfinished: { process: string; checkpoint: Record<string, unknown>; resume_command: string } }[]>(ok(sluice(['status', '--db', 'crash.db', '--json'], { cwd: dir })));
-    expect(status?.unfinished).toMatchObject({ process: 'dead', checkpoint: { file: 'in/part 2.ndjson', files_done: 1, files_total: 3, record: 4 } });
+    expect(status?.unfinished).toMatchObject({ process: 'dead', checkpoint: { file: path.join(dir, 'in/part 2.ndjson'), files_done: 1, files_total: 3, record: 4 } });
     const command = status?.unfinished.resume_command as string;
     expect(command).toBe("sluice run --db crash.db --pipeline default --table records --source-dir in --key id --cursor ts --strategy upsert-newer --batch-size 2");
     expect(human.stdout).toContain(`resume with:  ${command}`);

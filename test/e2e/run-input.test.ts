@@ -3,7 +3,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { json, rows, sluice, tempDir } from '../support/cli.js';
+import { ROOT, json, rows, sluice, tempDir } from '../support/cli.js';
 
 /** A fresh folder with the given files; returns its path and a db path inside it. */
 function drop(files: Record<string, string | Buffer>): { dir: string; db: string; src: string } {
@@ -260,6 +260,32 @@ describe('sluice run: a re-run skips unchanged files', () => {
     const statuses = rows(db, 'SELECT ordinal, status FROM _sluice_checkpoints WHERE run_id = 2 ORDER BY ordinal');
     expect(statuses.map((r) => r.status)).toEqual(['unchanged', 'loaded', 'unchanged', 'unchanged', 'loaded', 'unchanged']);
     expect(rows(db, "SELECT name FROM records WHERE id IN ('1', '4') ORDER BY id")).toEqual([{ name: 'changed' }, { name: 'changed' }]);
+  });
+});
+
+describe('sluice run: the file ledger knows a file by its absolute path', () => {
+  const appendRun = (cwd: string, args: string[]) => json(sluice(['run', ...args, '--strategy', 'append', '--json'], { cwd }));
+
+  it('a run from another directory, or through the config file named another way, loads nothing twice (append)', () => {
+    const { dir, db, src } = drop({ 'a.csv': GOOD_CSV });
+    writeFileSync(path.join(dir, 'sluice.yaml'), 'db: test.db\ninput: [in/a.csv]\n');
+    expect(appendRun(ROOT, ['--config', path.join(dir, 'sluice.yaml')])).toMatchObject({ files_loaded: 1, loaded: 2 });
+    expect(appendRun(dir, ['--config', 'sluice.yaml'])).toMatchObject({ files_unchanged: 1, loaded: 0 });
+    expect(appendRun(src, ['--db', db, '--input', 'a.csv'])).toMatchObject({ files_unchanged: 1, loaded: 0 });
+    expect(appendRun(dir, ['--db', db, '--source-dir', './in'])).toMatchObject({ files_unchanged: 1, loaded: 0 });
+    expect(rows(db, 'SELECT COUNT(*) AS n FROM records')).toEqual([{ n: 2 }]);
+    expect(rows(db, 'SELECT path FROM _sluice_paths')).toEqual([{ path: path.join(src, 'a.csv') }]);
+  });
+
+  it('a ledger that stored the path as given, relative, still knows the file from that directory', () => {
+    const { dir, db } = drop({ 'a.csv': GOOD_CSV });
+    expect(appendRun(dir, ['--db', db, '--input', 'in/a.csv'])).toMatchObject({ files_loaded: 1 });
+    // What earlier versions stored: the path relative to the run's working directory.
+    const ledger = new Database(db);
+    ledger.prepare("UPDATE _sluice_files SET path = 'in/a.csv'").run();
+    ledger.close();
+    expect(appendRun(dir, ['--db', db, '--input', 'in/a.csv'])).toMatchObject({ files_unchanged: 1, loaded: 0 });
+    expect(rows(db, 'SELECT COUNT(*) AS n FROM records')).toEqual([{ n: 2 }]);
   });
 });
 

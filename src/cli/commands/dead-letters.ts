@@ -14,6 +14,7 @@ import { EXIT } from '../exit-codes.js';
 import { action, ALL_PIPELINES, commonFlags, dbOf, ONE_PIPELINE, positiveInt, quote, where, type CommonFlags } from '../inspect-flags.js';
 import { printJson, say } from '../output.js';
 import { formatInstant, oneLine, plural, renderPairs, renderTable, type Column } from '../table.js';
+import { shownPath } from '../shown-path.js';
 
 interface ListFlags extends CommonFlags {
   run?: number;
@@ -91,7 +92,7 @@ function showList(result: DeadLetterList, flags: ListFlags): void {
     String(d.id),
     ...(mixed ? [d.pipeline] : []),
     String(d.run_id),
-    `${d.file}:${d.line}`,
+    `${shownPath(d.file)}:${d.line}`,
     d.reason,
     d.field ?? '-',
     oneLine(d.message),
@@ -108,7 +109,7 @@ export function formatLetter(d: DeadLetterDetail): string {
     ['dead letter', String(d.id)],
     ['pipeline', d.pipeline],
     ['run', String(d.run_id)],
-    ['source', `${d.file}:${d.line}`],
+    ['source', `${shownPath(d.file)}:${d.line}`],
     ['reason', d.reason],
     ['field', d.field ?? '-'],
     ['message', d.message],

@@ -4,6 +4,7 @@ import { EXIT } from '../exit-codes.js';
 import { action, ALL_PIPELINES, commonFlags, dbOf, positiveInt, where, type CommonFlags } from '../inspect-flags.js';
 import { printJson, say } from '../output.js';
 import { oneLine, plural, renderPairs, renderTable, type Column } from '../table.js';
+import { shownPath } from '../shown-path.js';
 
 interface LineageFlags extends CommonFlags {
   byStep?: boolean;
@@ -50,7 +51,7 @@ export function formatByStep(report: LineageReport): string {
   const columns: Column[] = [{ header: 'FILE', min: 12, keep: 'end' }, ...used.map((step): Column => ({ header: step.toUpperCase(), align: 'right' }))];
   const byFile = renderTable(
     columns,
-    report.files.map((f) => [f.file, ...used.map((step) => String(f.steps[step]))]),
+    report.files.map((f) => [shownPath(f.file), ...used.map((step) => String(f.steps[step]))]),
   );
   return `${title}\n\n${byStep}\n\n${byFile}`;
 }
@@ -82,7 +83,7 @@ export function formatKey(h: KeyHistory, flags: CommonFlags): string {
     ];
     const why = (e: KeyHistory['history'][number]): string[] =>
       !rejected ? [] : e.dead_letter_id === null ? [''] : [`#${e.dead_letter_id} ${e.reason ?? ''}: ${oneLine(e.message ?? '')}`];
-    const table = renderTable(columns, h.history.map((e) => [String(e.run_id), e.file, String(e.line), e.step, ...why(e)]));
+    const table = renderTable(columns, h.history.map((e) => [String(e.run_id), shownPath(e.file), String(e.line), e.step, ...why(e)]));
     parts.push(rejected ? `${table}\n(#N: dead letter N, in full: sluice dead-letters show N ${where(flags)})` : table);
   }
   if (h.current.length === 0) parts.push('now: no row with this key in the target table');

@@ -4,6 +4,7 @@ import { EXIT } from '../exit-codes.js';
 import { action, ALL_PIPELINES, commonFlags, dbOf, where, type CommonFlags } from '../inspect-flags.js';
 import { printJson, say } from '../output.js';
 import { formatDuration, formatInstant, oneLine, plural, renderPairs, SCREEN_WIDTH, truncate } from '../table.js';
+import { shownPath } from '../shown-path.js';
 
 /** `sluice status`: where each pipeline stands, and what to do about an unfinished run. */
 export function registerStatus(program: Command, setExit: (code: number) => void): void {
@@ -56,7 +57,7 @@ function unfinished(u: UnfinishedRun): [string, string][] {
   const at =
     c.file === null
       ? 'every file done; only the run\'s completion is missing'
-      : `${truncate(c.file, 40, 'end')} after record ${c.record}${c.file_percent === null ? '' : ` (${c.file_percent}% of the file)`}`;
+      : `${truncate(shownPath(c.file), 40, 'end')} after record ${c.record}${c.file_percent === null ? '' : ` (${c.file_percent}% of the file)`}`;
   const pairs: [string, string][] = [
     ['unfinished', `run ${u.run_id} ${state}, ${plural(u.loaded, 'record')} loaded`],
     ['checkpoint', at],

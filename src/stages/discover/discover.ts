@@ -6,7 +6,10 @@ import { glob } from 'tinyglobby';
 import { SluiceError, describeErrno } from '../../core/errors.js';
 
 export interface DiscoveredFile {
-  /** The path as the user will recognise it (relative paths stay relative). */
+  /**
+   * The absolute path: the file ledger knows a file by it, so a run started from another working
+   * directory (or with the config file named another way) still knows the files loaded before.
+   */
   path: string;
   size: number;
 }
@@ -23,14 +26,16 @@ export interface DiscoverOptions {
  */
 export async function discoverFiles(options: DiscoverOptions): Promise<DiscoveredFile[]> {
   const paths = options.sourceDir === null ? [...options.inputs] : await listSourceDir(options.sourceDir, options.pattern);
-  const unique = [...new Set(paths)].sort(comparePaths);
+  // Resolved once here; an error about an input still names it as the user gave it.
+  const byAbsolute = new Map(paths.map((given) => [path.resolve(given), given]));
+  const unique = [...byAbsolute.keys()].sort(comparePaths);
   if (unique.length === 0) {
     const where = options.sourceDir === null ? 'the --input list' : `${options.sourceDir} (pattern ${options.pattern})`;
     throw new SluiceError('CONFIG_NO_INPUT', `no input files matched ${where}`, {
       hint: 'check --source-dir and --pattern, or pass files with --input FILE',
     });
   }
-  return Promise.all(unique.map(statInput));
+  return Promise.all(unique.map((absolute) => statInput(absolute, byAbsolute.get(absolute) ?? absolute)));
 }
 
 function comparePaths(a: string, b: string): number {
@@ -48,15 +53,15 @@ async function listSourceDir(dir: string, pattern: string): Promise<string[]> {
   return found.map((relative) => path.join(dir, relative));
 }
 
-async function statInput(file: string): Promise<DiscoveredFile> {
+async function statInput(file: string, given: string): Promise<DiscoveredFile> {
   try {
     const info = await stat(file);
     if (!info.isFile()) return { path: file, size: -1 };
     return { path: file, size: info.size };
   } catch (error) {
     const reason = describeErrno(error);
-    throw new SluiceError('CONFIG_NO_INPUT', `cannot read input file ${file}: ${reason}`, {
-      file,
+    throw new SluiceError('CONFIG_NO_INPUT', `cannot read input file ${given}: ${reason}`, {
+      file: given,
       hint: 'check the path given to --input',
     });
   }
