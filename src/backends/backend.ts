@@ -94,6 +94,12 @@ export interface Backend {
    * exports are bound by per-row overhead), from one consistent snapshot, in constant memory.
    */
   streamRowBatches(table: string, options?: { withMeta?: boolean }): AsyncIterable<RowBatch>;
+  /**
+   * Runs a long load: `work` commits batch after batch. Each commit stays atomic, and survives a
+   * crash of the process at once; a backend may sync them to disk in the background rather than
+   * one by one. Everything committed is synced before this returns, however `work` ends.
+   */
+  bulkLoad<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

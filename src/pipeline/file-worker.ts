@@ -49,6 +49,10 @@ export class FileWorker {
 
   /** Loads files until none is left to claim. Returns how many it loaded, or 'stopped' (a signal). */
   async drain(lock: SharedLock, events: WorkerEvents): Promise<number | 'stopped'> {
+    return this.backend.bulkLoad(() => this.claimAndLoad(lock, events));
+  }
+
+  private async claimAndLoad(lock: SharedLock, events: WorkerEvents): Promise<number | 'stopped'> {
     const { backend, settings } = this;
     let plan: ReadPlan | null = null;
     let count = 0;

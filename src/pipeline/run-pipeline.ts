@@ -68,7 +68,7 @@ async function execute(backend: Backend, settings: RunSettings, prepared: Prepar
   const plan = await readPlan(backend, settings, runId);
   let loaded: Awaited<ReturnType<typeof loadFiles>>;
   try {
-    loaded = await loadFiles(context, settings, plan, io, start);
+    loaded = await backend.bulkLoad(() => loadFiles(context, settings, plan, io, start));
   } catch (error) {
     throw settings.dryRun ? error : await markResumable(backend, runId, error);
   }

@@ -141,6 +141,16 @@ async function progressed(t: Db, records: number): Promise<void> {
   throw new Error(`the run never read ${records} records`);
 }
 
+/**
+ * A transform that takes half a millisecond per record and changes none: it keeps a run on
+ * SQLite busy long enough for a test to act in the middle of it.
+ */
+function slowTransform(): string {
+  const file = path.join(dir, 'slow.mjs');
+  writeFileSync(file, 'export default (r) => { const end = performance.now() + 0.5; while (performance.now() < end); return r; };\n');
+  return file;
+}
+
 /** The worker processes of a `sluice run --workers N` (its children). */
 function workerPids(coordinator: number): number[] {
   const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(coordinator)], { encoding: 'utf8' });
@@ -206,7 +216,8 @@ for (const backend of BACKENDS) {
       const reference = references.get('append');
       expect(reference).toBeDefined();
       const t = await backend.fresh('append-kill9');
-      const run = sluiceAsync([...base(['--strategy', 'append', '--batch-size', '10']), '--db', t.db, '--workers', '3']);
+      const slow = backend.name === 'sqlite' ? ['--transform', slowTransform()] : [];
+      const run = sluiceAsync([...base(['--strategy', 'append', '--batch-size', '10', ...slow]), '--db', t.db, '--workers', '3']);
       await progressed(t, 1500);
       const [victim] = workerPids(run.pid() as number);
       expect(victim, 'a live worker').toBeDefined();
@@ -220,9 +231,10 @@ for (const backend of BACKENDS) {
       const reference = references.get('update');
       expect(reference).toBeDefined();
       const t = await backend.fresh('update-join');
-      // Small batches keep the first command busy while the second starts (PostgreSQL commits cost more).
-      const batch = backend.name === 'sqlite' ? '5' : '20';
-      const args = [...base(['--strategy', 'update', '--key', 'key', '--batch-size', batch]), '--db', t.db];
+      // The first command must stay busy while the second starts: PostgreSQL's commits take long
+      // enough in batches of 20, SQLite's (not synced one by one) need the slow transform.
+      const busy = backend.name === 'sqlite' ? ['--batch-size', '5', '--transform', slowTransform()] : ['--batch-size', '20'];
+      const args = [...base(['--strategy', 'update', '--key', 'key', ...busy]), '--db', t.db];
       const first = sluiceAsync([...args, '--workers', '2']);
       await progressed(t, 200);
       const second = sluiceAsync([...args, '--workers', '2']);

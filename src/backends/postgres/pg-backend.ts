@@ -189,6 +189,11 @@ export class PostgresBackend implements Backend {
     yield* streamTable(this.session, table, info, options.withMeta ?? false, inTransaction);
   }
 
+  /** The server syncs each commit (its own `synchronous_commit`): nothing to change here. */
+  async bulkLoad<T>(work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
   async close(): Promise<void> {
     // Ending the session releases its advisory locks on the server.
     await this.session.close();

@@ -13,10 +13,10 @@ export const BUSY_TIMEOUT_MS = 30_000;
  * Durability, chosen deliberately:
  * - journal_mode=WAL: readers (`sluice status`, an export) never block the loader, and a
  *   commit is one sequential append to the log.
- * - synchronous=FULL: the log is fsynced at every commit, so a batch reported committed (its
- *   rows, lineage, dead letters and checkpoint together) survives power loss, not only kill -9.
- *   NORMAL would be safe against a process crash but could lose the last batches on power
- *   loss; one fsync per batch is cheap next to the batch itself.
+ * - synchronous=FULL: the log is fsynced at every commit, so what a command reports committed
+ *   survives power loss, not only kill -9. The one exception is the stream of batch commits
+ *   inside a run (SqliteBackend.bulkLoad): NORMAL, with a background thread syncing the log,
+ *   and FULL again before the run completes.
  * synchronous is a per-connection setting and resets with every connection, so it is set and
  * then read back on every open (see assertDurability).
  */

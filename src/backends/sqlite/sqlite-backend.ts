@@ -1,10 +1,16 @@
 import { SluiceError } from '../../core/errors.js';
 import type { RowBatch } from '../../core/row-batch.js';
 import type { Backend, BackendTx, ColumnSpec } from '../backend.js';
+import { BackgroundCheckpoint } from './background-checkpoint.js';
 import { openSqlite, type Db, type OpenOptions } from './connection.js';
 import { SqliteLedger, SqliteLedgerTx } from './sqlite-ledger.js';
 import { SqliteQueries } from './sqlite-queries.js';
 import { SqliteTarget } from './sqlite-target.js';
+
+/** SQLite's default: fold the log in once it holds this many pages. */
+const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+/** About 4 batches of 10,000 records' pages (32 MB): the background thread normally keeps it far below. */
+const BULK_AUTOCHECKPOINT_PAGES = 8000;
 
 /** Rows per streamed batch: per-row awaits cost more than the export's encoding. */
 const STREAM_BATCH_ROWS = 1000;
@@ -101,6 +107,39 @@ export class SqliteBackend implements Backend {
 
   async *streamRowBatches(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<RowBatch> {
     yield* this.target.iterate(table, options.withMeta ?? false, STREAM_BATCH_ROWS);
+  }
+
+  /**
+   * During a load, commits are not fsynced one by one (synchronous = NORMAL) and a background
+   * thread does the checkpoints, which fsync the log, then the database. A commit is atomic
+   * either way and survives a crash of sluice at once; a crash of the machine may roll back
+   * the last few, data and checkpoints together, so the next run reads them again (exactly
+   * once still holds). The end restores FULL and folds the log in, so what the run reports
+   * when it completes is on disk. A dry run (one transaction) and :memory: are left as they are.
+   */
+  async bulkLoad<T>(work: () => Promise<T>): Promise<T> {
+    if (this.db.name === ':memory:' || this.db.inTransaction) return work();
+    const checkpoint = BackgroundCheckpoint.start(this.db.name);
+    this.db.pragma('synchronous = NORMAL');
+    // The fallback when the thread falls behind (a reader holds the log): the loader folds it in.
+    this.db.pragma(`wal_autocheckpoint = ${BULK_AUTOCHECKPOINT_PAGES}`);
+    try {
+      return await work();
+    } finally {
+      await checkpoint.stop();
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      this.syncLog();
+    }
+  }
+
+  /** A checkpoint fsyncs the log first: every commit so far is then on disk. */
+  private syncLog(): void {
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // A full disk: the next commit (FULL) syncs the log, or the next open replays it.
+    }
   }
 
   async close(): Promise<void> {
