@@ -212,6 +212,8 @@ export interface Ledger {
    * path: a later run reads the same content on from there instead of loading that part again.
    */
   partlyFailedFiles(pipeline: string): Promise<Map<string, RunFileRow>>;
+  /** Paths stored relative (by versions that kept a path as given), with their ids. */
+  relativePaths(): Promise<{ id: number; path: string }[]>;
   lineageByStep(runId: number): Promise<LineageCount[]>;
   /** Dead letters of the pipeline not replayed yet, oldest first. */
   pendingDeadLetters(pipeline: string, filter: { runId?: number; reason?: string }): Promise<DeadLetterRow[]>;
@@ -267,8 +269,10 @@ export interface LedgerTx {
    * raw text. A file read again (after a watermark reset, or delivered again with its bad lines
    * unchanged) stores each invalid record once, so one record is never replayed twice. `outdated`
    * are the waiting letters whose record now fails for another reason (the rules changed).
+   * `aliases` maps the id of a path stored relative by an earlier version to the id of the same
+   * file's absolute path: a letter stored under either counts as waiting.
    */
-  waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<WaitingRepeats>;
+  waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], aliases?: ReadonlyMap<number, number>): Promise<WaitingRepeats>;
   /** Gives waiting letters the reason, field and message their record fails with today. */
   updateLetterReasons(letters: readonly LetterReason[]): Promise<void>;
   /** Marks dead letters as replayed (loaded) by a run, so they are never replayed twice. */

@@ -133,16 +133,25 @@ export function toKeyLineage(row: Row): KeyLineageRow {
  * file_id, line, raw, reason, field, message) as the backend reads them back; `stores` is how it
  * writes a text.
  */
+/** The file ids whose waiting letters a slice's letters may repeat: theirs, and their aliases'. */
+export function letterFileIds(letters: readonly DeadLetterInput[], aliases: ReadonlyMap<number, number>): number[] {
+  const ids = new Set(letters.map((letter) => letter.fileId));
+  for (const [legacy, current] of aliases) if (ids.has(current)) ids.add(legacy);
+  return [...ids];
+}
+
 export function repeatedLetters(
   letters: readonly DeadLetterInput[],
   stored: readonly Row[],
+  aliases: ReadonlyMap<number, number>,
   stores: (text: string) => string = (value) => value,
 ): WaitingRepeats {
   const byRecord = new Map(letters.map((letter, i) => [`${letter.fileId}:${letter.line}:${stores(letter.raw)}`, i]));
   const positions = new Set<number>();
   const outdated: LetterReason[] = [];
   for (const row of stored) {
-    const i = byRecord.get(`${Number(row.file_id)}:${Number(row.line)}:${String(row.raw)}`);
+    const fileId = Number(row.file_id);
+    const i = byRecord.get(`${aliases.get(fileId) ?? fileId}:${Number(row.line)}:${String(row.raw)}`);
     if (i === undefined) continue;
     positions.add(i);
     const { reason, field, message } = letters[i] as DeadLetterInput;

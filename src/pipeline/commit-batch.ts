@@ -40,6 +40,8 @@ export interface CommitContext {
   maxCursor: CursorValue | null;
   ensuredVersion: number;
   lastHeartbeat: number;
+  /** Ids of the run's files under paths an earlier version stored relative (rereads.ts). */
+  fileAliases: ReadonlyMap<number, number>;
 }
 
 export function writeMode(strategy: Strategy, keyed: boolean): WriteMode {
@@ -126,7 +128,7 @@ async function writeSlice(context: CommitContext, tx: BackendTx, slice: Batch, m
  * letters loads it once. The records still count as rejected, in this run's lineage too.
  */
 async function newDeadLetters(context: CommitContext, tx: BackendTx, slice: Batch): Promise<readonly DeadLetterInput[]> {
-  const found = await tx.ledger.waitingRepeats(context.pipeline, slice.deadLetters);
+  const found = await tx.ledger.waitingRepeats(context.pipeline, slice.deadLetters, context.fileAliases);
   if (found.positions.length === 0) return slice.deadLetters;
   // A waiting letter says why its record fails today, should the rules have changed.
   if (found.outdated.length > 0) await tx.ledger.updateLetterReasons(found.outdated);

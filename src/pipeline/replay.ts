@@ -138,6 +138,8 @@ function commitContext(backend: Backend, settings: RunSettings, runId: number, f
     maxCursor: null,
     ensuredVersion: -1,
     lastHeartbeat: 0,
+    // A replayed letter keeps the file id it was stored with.
+    fileAliases: new Map(),
   };
 }
 

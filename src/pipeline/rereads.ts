@@ -30,6 +30,23 @@ export function byAbsolutePath<T extends { runId: number }>(stored: Map<string, 
   return byPath;
 }
 
+/**
+ * The ids of paths an earlier version stored relative, mapped to the id of the same file (by its
+ * absolute path, resolved from this working directory) in run `runId`: the letters waiting under
+ * the old path are still found when the file is read again.
+ */
+export async function legacyFileIds(backend: Backend, runId: number): Promise<Map<number, number>> {
+  const aliases = new Map<number, number>();
+  const legacy = await backend.ledger.relativePaths();
+  if (legacy.length === 0) return aliases;
+  const current = new Map((await backend.ledger.runFiles(runId)).map((file) => [path.resolve(file.path), file.fileId]));
+  for (const stored of legacy) {
+    const id = current.get(path.resolve(stored.path));
+    if (id !== undefined && id !== stored.id) aliases.set(stored.id, id);
+  }
+  return aliases;
+}
+
 /** The files earlier loads leave for run `runId` to skip (unchanged) or read on (failed part-way). */
 export async function earlierLoads(
   backend: Backend,

@@ -8,7 +8,7 @@ import type { CommitContext } from './commit-batch.js';
 import type { LoadFileInput } from './load-file.js';
 import type { PreparedRun } from './prepare.js';
 import type { RecordFlow } from './record-flow.js';
-import { earlierLoads } from './rereads.js';
+import { earlierLoads, legacyFileIds } from './rereads.js';
 import { shadowTable, type RunStart } from './run-state.js';
 
 /** What every process loading a run's files needs: the commit context and the record flow. */
@@ -45,6 +45,7 @@ export async function runContext(backend: Backend, settings: RunSettings, prepar
     maxCursor: start.run.maxCursor,
     ensuredVersion: -1,
     lastHeartbeat: 0,
+    fileAliases: await legacyFileIds(backend, runId),
   };
   const flow: RecordFlow & PreparedRun = { ...prepared, startWatermark: start.startWatermark, rowHash: commit.rowHash, columns };
   return { commit, flow, knownColumns: new Set(targetColumns.map((c) => c.name)) };

@@ -159,6 +159,27 @@ forEachBackend('contract: ledger', (db) => {
     expect(await waiting()).toEqual(['1:3']);
   });
 
+  it('a letter stored under a path an earlier version kept relative is found through its alias', async () => {
+    const t = db();
+    const absolute = path.join(t.dir, 'in', 'a.csv');
+    await withBackend(t, async (backend) => {
+      const letter = { file: 'in/a.csv', line: 3, raw: ',nokey', reason: 'missing_required', field: 'id', message: 'required field id is missing' } as const;
+      const { legacy, current } = await backend.transaction(async (tx) => {
+        const runId = await tx.ledger.createRun({ pipeline: 'p', status: 'succeeded', startedAt: '2025-01-01T00:00:00Z', pid: 1, host: 'h', settings: '{}', watermarkBefore: null });
+        const ids = { legacy: await tx.ledger.fileId('in/a.csv'), current: await tx.ledger.fileId(absolute) };
+        await tx.ledger.insertDeadLetters(runId, 'p', [{ ...letter, fileId: ids.legacy }]);
+        return ids;
+      });
+      expect(await backend.ledger.relativePaths()).toEqual([{ id: legacy, path: 'in/a.csv' }]);
+      const again = [{ ...letter, file: absolute, fileId: current }];
+      const found = await backend.transaction(async (tx) => ({
+        plain: await tx.ledger.waitingRepeats('p', again),
+        aliased: await tx.ledger.waitingRepeats('p', again, new Map([[legacy, current]])),
+      }));
+      expect(found).toEqual({ plain: { positions: [], outdated: [] }, aliased: { positions: [0], outdated: [] } });
+    });
+  });
+
   it('a waiting letter takes the reason its record fails for now when the rules changed', async () => {
     const t = db();
     const file = path.join(t.dir, 'orders.ndjson');

@@ -287,6 +287,19 @@ describe('sluice run: the file ledger knows a file by its absolute path', () => 
     expect(appendRun(dir, ['--db', db, '--input', 'in/a.csv'])).toMatchObject({ files_unchanged: 1, loaded: 0 });
     expect(rows(db, 'SELECT COUNT(*) AS n FROM records')).toEqual([{ n: 2 }]);
   });
+
+  it('a dead letter stored under the relative path still waits: a re-delivery does not store it twice', () => {
+    const { dir, db, src } = drop({ 'a.csv': 'id,name\n1,alice\n,nokey\n' });
+    const args = ['--db', db, '--input', 'in/a.csv', '--require', 'id'];
+    expect(appendRun(dir, args)).toMatchObject({ loaded: 1, dead_letters: 1 });
+    const ledger = new Database(db);
+    ledger.prepare("UPDATE _sluice_files SET path = 'in/a.csv'").run();
+    ledger.prepare("UPDATE _sluice_paths SET path = 'in/a.csv'").run();
+    ledger.close();
+    writeFileSync(path.join(src, 'a.csv'), 'id,name\n1,alice\n,nokey\n2,bob\n');
+    expect(appendRun(dir, args)).toMatchObject({ rejected: 1, dead_letters: 0 });
+    expect(rows(db, 'SELECT COUNT(*) AS n FROM _sluice_dead_letters')).toEqual([{ n: 1 }]);
+  });
 });
 
 describe('sluice --version', () => {

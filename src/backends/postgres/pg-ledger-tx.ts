@@ -14,7 +14,7 @@ import {
   type WaitingRepeats,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
-import { repeatedLetters, toRun, toRunFile, type Row } from '../../ledger/rows.js';
+import { letterFileIds, repeatedLetters, toRun, toRunFile, type Row } from '../../ledger/rows.js';
 import { markRereadSql } from '../../ledger/schema.js';
 import type { PgSession } from './session.js';
 import { copyChunks, ledgerText } from './values.js';
@@ -122,13 +122,13 @@ export class PgLedgerTx implements LedgerTx {
     await this.session.copyIn(`COPY _sluice_dead_letters (${columns}) FROM STDIN`, chunks, 'writing dead letters');
   }
 
-  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<WaitingRepeats> {
+  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], aliases: ReadonlyMap<number, number> = new Map()): Promise<WaitingRepeats> {
     if (letters.length === 0) return { positions: [], outdated: [] };
     const sql = `SELECT id, file_id, line, raw, reason, field, message FROM _sluice_dead_letters WHERE pipeline = $1 AND replayed_by IS NULL
       AND file_id = ANY($2::bigint[]) AND line = ANY($3::bigint[])`;
-    const fileIds = [...new Set(letters.map((letter) => letter.fileId))];
+    const fileIds = letterFileIds(letters, aliases);
     const stored = await this.session.query<Row>(sql, [pipeline, fileIds, letters.map((letter) => letter.line)]);
-    return repeatedLetters(letters, stored.rows, (value) => ledgerText(value) ?? value);
+    return repeatedLetters(letters, stored.rows, aliases, (value) => ledgerText(value) ?? value);
   }
 
   async updateLetterReasons(letters: readonly LetterReason[]): Promise<void> {

@@ -68,6 +68,11 @@ export class PgLedger implements Ledger {
     return new Map(rows.map((row) => [String(row.path), toRunFile(row)]));
   }
 
+  async relativePaths(): Promise<{ id: number; path: string }[]> {
+    const rows = await this.rows("SELECT id, path FROM _sluice_paths WHERE path NOT LIKE '/%'", []);
+    return rows.map((row) => ({ id: Number(row.id), path: String(row.path) }));
+  }
+
   async loadedFiles(pipeline: string): Promise<Map<string, LoadedFile>> {
     const rows = await this.rows('SELECT path, size, hash, run_id FROM _sluice_files WHERE pipeline = $1', [pipeline]);
     return new Map(rows.map((row) => [String(row.path), toLoadedFile(row)]));

@@ -23,7 +23,7 @@ import {
   type WaitingRepeats,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
-import { repeatedLetters, toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
+import { letterFileIds, repeatedLetters, toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 import { LINEAGE_STEPS_SQL, markRereadSql, partlyFailedFilesSql } from '../../ledger/schema.js';
 import { placeholders } from '../sql.js';
 import { insertChunked } from './chunked.js';
@@ -75,6 +75,11 @@ export class SqliteLedger implements Ledger {
   async partlyFailedFiles(pipeline: string): Promise<Map<string, RunFileRow>> {
     const rows = this.db.prepare(partlyFailedFilesSql('?')).all(pipeline) as Row[];
     return new Map(rows.map((row) => [String(row.path), toRunFile(row)]));
+  }
+
+  async relativePaths(): Promise<{ id: number; path: string }[]> {
+    const rows = this.db.prepare("SELECT id, path FROM _sluice_paths WHERE path NOT LIKE '/%'").all() as Row[];
+    return rows.map((row) => ({ id: Number(row.id), path: String(row.path) }));
   }
 
   async loadedFiles(pipeline: string): Promise<Map<string, LoadedFile>> {
@@ -319,13 +324,13 @@ export class SqliteLedgerTx implements LedgerTx {
     );
   }
 
-  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[]): Promise<WaitingRepeats> {
+  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], aliases: ReadonlyMap<number, number> = new Map()): Promise<WaitingRepeats> {
     if (letters.length === 0) return { positions: [], outdated: [] };
     const sql = `SELECT id, file_id, line, raw, reason, field, message FROM _sluice_dead_letters WHERE pipeline = ? AND replayed_by IS NULL
       AND file_id IN (SELECT value FROM json_each(?)) AND line IN (SELECT value FROM json_each(?))`;
-    const fileIds = JSON.stringify([...new Set(letters.map((letter) => letter.fileId))]);
+    const fileIds = JSON.stringify(letterFileIds(letters, aliases));
     const stored = this.prepared(sql).all(pipeline, fileIds, JSON.stringify(letters.map((letter) => letter.line))) as Row[];
-    return repeatedLetters(letters, stored);
+    return repeatedLetters(letters, stored, aliases);
   }
 
   async updateLetterReasons(letters: readonly LetterReason[]): Promise<void> {
