@@ -127,12 +127,6 @@ export function toKeyLineage(row: Row): KeyLineageRow {
   };
 }
 
-/**
- * The positions of the letters that a stored letter repeats (same file, line and raw text), and
- * the stored letters whose reason, field or message differ from today's. `stored` are rows (id,
- * file_id, line, raw, reason, field, message) as the backend reads them back; `stores` is how it
- * writes a text.
- */
 /** The file ids whose waiting letters a slice's letters may repeat: theirs, and their aliases'. */
 export function letterFileIds(letters: readonly DeadLetterInput[], aliases: ReadonlyMap<number, number>): number[] {
   const ids = new Set(letters.map((letter) => letter.fileId));
@@ -140,6 +134,12 @@ export function letterFileIds(letters: readonly DeadLetterInput[], aliases: Read
   return [...ids];
 }
 
+/**
+ * The positions of the letters that a stored letter repeats (same file, line and raw text), and
+ * the stored letters whose reason, field or message differ from today's. `stored` are rows (id,
+ * file_id, line, raw, reason, field, message) as the backend reads them back; `stores` is how it
+ * writes a text; `aliases` maps a stored letter's file id to the id its file has now (rereads.ts).
+ */
 export function repeatedLetters(
   letters: readonly DeadLetterInput[],
   stored: readonly Row[],

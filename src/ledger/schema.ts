@@ -178,6 +178,9 @@ export function partlyFailedFilesSql(pipeline: string): string {
     WHERE r.pipeline = ${pipeline} AND c.status = 'failed' AND c.position > 0 ORDER BY c.run_id, c.ordinal`;
 }
 
+/** Paths stored relative, as versions that kept a path as given did (rereads.ts), with their ids. */
+export const RELATIVE_PATHS_SQL = "SELECT id, path FROM _sluice_paths WHERE path NOT LIKE '/%'";
+
 /**
  * Sets the pipeline's re-read mark after the newest run so far (see _sluice_rereads);
  * `p` holds the dialect's placeholders for pipeline, reason and time.

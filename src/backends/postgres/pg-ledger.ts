@@ -3,7 +3,7 @@ import type { ClaimHolder, ClaimOptions, DeadLetterRow, Ledger, LineageCount, Lo
 import { lockKey } from './identifiers.js';
 import { toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 import type { PgSession } from './session.js';
-import { LINEAGE_STEPS_SQL, partlyFailedFilesSql } from '../../ledger/schema.js';
+import { LINEAGE_STEPS_SQL, partlyFailedFilesSql, RELATIVE_PATHS_SQL } from '../../ledger/schema.js';
 
 /** Runs a statement that stands alone, retried after a dropped connection (see pg-backend.ts). */
 export type Standalone = <T>(work: () => Promise<T>) => Promise<T>;
@@ -69,7 +69,7 @@ export class PgLedger implements Ledger {
   }
 
   async relativePaths(): Promise<{ id: number; path: string }[]> {
-    const rows = await this.rows("SELECT id, path FROM _sluice_paths WHERE path NOT LIKE '/%'", []);
+    const rows = await this.rows(RELATIVE_PATHS_SQL, []);
     return rows.map((row) => ({ id: Number(row.id), path: String(row.path) }));
   }
 

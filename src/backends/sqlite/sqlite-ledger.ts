@@ -24,7 +24,7 @@ import {
   type WatermarkRow,
 } from '../../ledger/ledger.js';
 import { letterFileIds, repeatedLetters, toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
-import { LINEAGE_STEPS_SQL, markRereadSql, partlyFailedFilesSql } from '../../ledger/schema.js';
+import { LINEAGE_STEPS_SQL, markRereadSql, partlyFailedFilesSql, RELATIVE_PATHS_SQL } from '../../ledger/schema.js';
 import { placeholders } from '../sql.js';
 import { insertChunked } from './chunked.js';
 import type { Db } from './connection.js';
@@ -78,7 +78,7 @@ export class SqliteLedger implements Ledger {
   }
 
   async relativePaths(): Promise<{ id: number; path: string }[]> {
-    const rows = this.db.prepare("SELECT id, path FROM _sluice_paths WHERE path NOT LIKE '/%'").all() as Row[];
+    const rows = this.db.prepare(RELATIVE_PATHS_SQL).all() as Row[];
     return rows.map((row) => ({ id: Number(row.id), path: String(row.path) }));
   }
 
