@@ -1,5 +1,5 @@
 import type { LineageStep } from '../core/record.js';
-import type { RowBatch } from '../core/row-batch.js';
+import type { RowBatch, SourceBatch } from '../core/row-batch.js';
 import type { Ledger, LedgerTx } from '../ledger/ledger.js';
 import type { LedgerQueries } from '../ledger/queries.js';
 
@@ -94,6 +94,12 @@ export interface Backend {
    * exports are bound by per-row overhead), from one consistent snapshot, in constant memory.
    */
   streamRowBatches(table: string, options?: { withMeta?: boolean }): AsyncIterable<RowBatch>;
+  /**
+   * The same rows, where the database can write them out as text faster than they can be read
+   * value by value (the CSV export): TextBatches, and RowBatches for rows it cannot render as
+   * JavaScript would. A backend without it streams row batches only.
+   */
+  streamTextBatches?(table: string, options?: { withMeta?: boolean }): AsyncIterable<SourceBatch>;
   /**
    * Runs a long load: `work` commits batch after batch. Each commit stays atomic, and survives a
    * crash of the process at once; a backend may sync them to disk in the background rather than

@@ -10,6 +10,38 @@ export interface RowBatch {
   readonly rows: readonly (readonly unknown[])[];
 }
 
+/** Between two cells of a TextBatch row: two unit separators (0x1F), so that one in the data shows. */
+export const TEXT_CELL_SEPARATOR = '\u001f\u001f';
+/** Between two rows of a TextBatch (0x1E). */
+export const TEXT_ROW_SEPARATOR = '\u001e';
+
+/**
+ * Rows the database wrote out as UTF-8 text itself, for exports bound by the cost of reading
+ * values one by one: `count` rows joined by TEXT_ROW_SEPARATOR, their cells by
+ * TEXT_CELL_SEPARATOR. Each cell is the text String() makes of the value the row holds in a
+ * RowBatch ('' for null), so an encoder may take a cell for its value's text. The data may
+ * itself hold a separator character: an encoder that cannot tell the cells apart reads
+ * `rows()`, the same rows as values from the same snapshot.
+ */
+export interface TextBatch {
+  readonly columns: readonly string[];
+  readonly count: number;
+  readonly bytes: Uint8Array;
+  rows(): Promise<unknown[][]>;
+}
+
+/** What a table streams for export: rows as values, or (where the database is faster) as text. */
+export type SourceBatch = RowBatch | TextBatch;
+
+export function isTextBatch(batch: SourceBatch): batch is TextBatch {
+  return 'bytes' in batch;
+}
+
+/** A batch's rows as values, whichever form it came in. */
+export async function batchRows(batch: SourceBatch): Promise<readonly (readonly unknown[])[]> {
+  return isTextBatch(batch) ? batch.rows() : batch.rows;
+}
+
 /** One row as a record's fields. */
 export function rowFields(columns: readonly string[], values: readonly unknown[]): Fields {
   const fields = emptyFields();

@@ -1,11 +1,12 @@
 import { SluiceError } from '../../core/errors.js';
-import type { RowBatch } from '../../core/row-batch.js';
+import type { RowBatch, SourceBatch } from '../../core/row-batch.js';
 import type { Backend, BackendTx, ColumnSpec } from '../backend.js';
 import { BackgroundCheckpoint } from './background-checkpoint.js';
 import { openSqlite, type Db, type OpenOptions } from './connection.js';
 import { SqliteLedger, SqliteLedgerTx } from './sqlite-ledger.js';
 import { SqliteQueries } from './sqlite-queries.js';
-import { SqliteTarget } from './sqlite-target.js';
+import { integralColumns, readIntegers, SqliteTarget } from './sqlite-target.js';
+import { streamTextBatches } from './text-stream.js';
 
 /** SQLite's default: fold the log in once it holds this many pages. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
@@ -109,6 +110,19 @@ export class SqliteBackend implements Backend {
     yield* this.target.iterate(table, options.withMeta ?? false, STREAM_BATCH_ROWS);
   }
 
+  /** A database in memory has no file a second connection could read: its rows come as values. */
+  async *streamTextBatches(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<SourceBatch> {
+    const columns = this.target.exportColumns(table, options.withMeta ?? false);
+    if (this.db.memory || columns.length === 0 || !this.target.hasPlainRowid(table, columns)) {
+      yield* this.streamRowBatches(table, options);
+      return;
+    }
+    const integral = integralColumns(columns);
+    // Values cross the thread by structured clone, which makes a Buffer a plain Uint8Array.
+    const readRow = (values: unknown[]): unknown[] => readIntegers(values.map(asBuffer), integral);
+    yield* streamTextBatches(this.db.name, table, columns, readRow);
+  }
+
   /**
    * During a load, commits are not fsynced one by one (synchronous = NORMAL) and a background
    * thread does the checkpoints, which fsync the log, then the database. A commit is atomic
@@ -176,4 +190,8 @@ function translate(error: unknown, location: string): unknown {
     return new SluiceError('BACKEND_IO', `database ${location}: ${(error as Error).message}`, { cause: error });
   }
   return error;
+}
+
+function asBuffer(value: unknown): unknown {
+  return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
 }

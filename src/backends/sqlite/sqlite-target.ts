@@ -190,28 +190,60 @@ export class SqliteTarget {
     this.statements.clear();
   }
 
+  /** The columns an export reads: the table's, without the ledger's unless asked for. */
+  exportColumns(table: string, withMeta: boolean): ColumnSpec[] {
+    return this.columns(table).filter((c) => withMeta || !isMetaColumn(c.name));
+  }
+
+  /**
+   * Whether SQLite can write the table's rows out as text in rowid order: a rowid table (not
+   * WITHOUT ROWID) with no column named like the rowid, which would stand in for it.
+   */
+  hasPlainRowid(table: string, columns: readonly ColumnSpec[]): boolean {
+    if (columns.some((c) => ROWID_NAMES.has(c.name.toLowerCase()))) return false;
+    try {
+      this.db.prepare(`SELECT rowid FROM ${quoteIdent(table)} LIMIT 0`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * Rows in insertion order, `batchRows` at a time, from one statement (one snapshot); BigInt
    * only where a number would lose precision.
    */
   *iterate(table: string, withMeta: boolean, batchRows: number): Generator<RowBatch> {
-    const columns = this.columns(table).filter((c) => withMeta || !isMetaColumn(c.name));
+    const columns = this.exportColumns(table, withMeta);
     if (columns.length === 0) return;
     const names = columns.map((c) => c.name);
-    // TEXT and REAL columns never hold integers: only the others need BigInt-safe reading.
-    const integral = columns.map((c) => c.type !== 'text' && c.type !== 'real');
-    const statement = this.db.prepare(`SELECT ${names.map(quoteIdent).join(', ')} FROM ${quoteIdent(table)} ORDER BY rowid`);
+    const integral = integralColumns(columns);
+    // A WITHOUT ROWID table, or one whose column takes the rowid's name, streams in its own order.
+    const order = this.hasPlainRowid(table, columns) ? ' ORDER BY rowid' : '';
+    const statement = this.db.prepare(`SELECT ${names.map(quoteIdent).join(', ')} FROM ${quoteIdent(table)}${order}`);
     statement.raw(true).safeIntegers(integral.includes(true));
     let rows: unknown[][] = [];
     for (const values of statement.iterate() as Iterable<unknown[]>) {
-      for (let i = 0; i < names.length; i += 1) if (integral[i]) values[i] = fromSqlValue(values[i]);
-      if (rows.push(values) === batchRows) {
+      if (rows.push(readIntegers(values, integral)) === batchRows) {
         yield { columns: names, rows };
         rows = [];
       }
     }
     if (rows.length > 0) yield { columns: names, rows };
   }
+}
+
+const ROWID_NAMES = new Set(['rowid', 'oid', '_rowid_']);
+
+/** TEXT and REAL columns never hold integers: only the others need BigInt-safe reading. */
+export function integralColumns(columns: readonly ColumnSpec[]): boolean[] {
+  return columns.map((c) => c.type !== 'text' && c.type !== 'real');
+}
+
+/** A row read with BigInt integers: numbers where they are exact (in place). */
+export function readIntegers(values: unknown[], integral: readonly boolean[]): unknown[] {
+  for (let i = 0; i < integral.length; i += 1) if (integral[i]) values[i] = fromSqlValue(values[i]);
+  return values;
 }
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);

@@ -8,13 +8,17 @@ import type { ExportFileHandle } from './export-fs.js';
 export const CHUNK_CHARS = 64 * 1024;
 
 /**
- * A buffered writer over one file handle. `push` is synchronous so the per-record loop does not
- * pay an await per record; the caller awaits `flush` when `full` says a chunk is ready. A flushed
+ * A buffered writer over one file handle. `push` and `pushBytes` are synchronous so the
+ * per-record loop does not pay an await per record; the caller awaits `flush` when `full` says a
+ * chunk is ready (text and bytes count alike, a character or a byte each). A flushed
  * chunk is written while the caller encodes the next one (one write in flight); its failure is
  * thrown by the next `flush` or by `drain`, which the caller awaits before the file counts.
  */
 export class ChunkWriter {
   private pending = '';
+  /** Bytes pushed, and the text pushed before them, in order. */
+  private parts: Uint8Array[] = [];
+  private partBytes = 0;
   /** The write in flight: resolves to its error, or null, so a failure is never unhandled. */
   private inFlight: Promise<unknown> = Promise.resolve(null);
 
@@ -24,23 +28,40 @@ export class ChunkWriter {
   ) {}
 
   get full(): boolean {
-    return this.pending.length >= CHUNK_CHARS;
+    return this.pending.length + this.partBytes >= CHUNK_CHARS;
   }
 
   push(text: string): void {
     this.pending += text;
   }
 
-  /** Starts writing the pending text once the previous write has finished. */
+  /** Bytes already encoded; the writer keeps them until written, so they must not change. */
+  pushBytes(bytes: Uint8Array): void {
+    this.takePending();
+    this.parts.push(bytes);
+    this.partBytes += bytes.length;
+  }
+
+  /** Starts writing what was pushed once the previous write has finished. */
   async flush(): Promise<void> {
     await this.settle();
-    if (this.pending === '') return;
-    const chunk = Buffer.from(this.pending, 'utf8');
-    this.pending = '';
+    this.takePending();
+    if (this.parts.length === 0) return;
+    const chunk = this.parts.length === 1 ? (this.parts[0] as Uint8Array) : Buffer.concat(this.parts);
+    this.parts = [];
+    this.partBytes = 0;
     this.inFlight = this.write(chunk).then(
       () => null,
       (error: unknown) => error ?? new Error('write failed'),
     );
+  }
+
+  private takePending(): void {
+    if (this.pending === '') return;
+    const bytes = Buffer.from(this.pending, 'utf8');
+    this.pending = '';
+    this.parts.push(bytes);
+    this.partBytes += bytes.length;
   }
 
   /** Everything pushed is written (or its failure thrown). */

@@ -1,3 +1,5 @@
+import type { TextBatch } from '../../core/row-batch.js';
+import { csvFromText } from './csv-text.js';
 import { csvHeader, csvLine, type CsvOptions } from './csv.js';
 import type { ExportFormat } from './types.js';
 
@@ -13,6 +15,11 @@ export interface RecordEncoder {
    * for all its rows). Throws when such rows cannot be written (a field the CSV header lacks).
    */
   rows(columns: readonly string[]): RowEncoder;
+  /**
+   * A batch the database wrote out as text, as this format's bytes, or null: it must be encoded
+   * from its values. Absent: every batch is encoded from values.
+   */
+  text?(batch: TextBatch): Uint8Array | null;
   /** Text after the last record. */
   tail(): string;
 }
@@ -105,6 +112,12 @@ class CsvEncoder implements RecordEncoder {
     });
     const inOrder = positions.length === header.length && positions.every((at, i) => at === i);
     return inOrder ? (values) => csvLine(values, this.options) : (values) => csvLine(reorder(values, positions, header.length), this.options);
+  }
+
+  text(batch: TextBatch): Uint8Array | null {
+    const header = this.options.columns;
+    const inOrder = batch.columns.length === header.length && batch.columns.every((name, i) => name === header[i]);
+    return inOrder ? csvFromText(batch, this.options) : null;
   }
 
   tail(): string {

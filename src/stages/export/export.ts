@@ -1,4 +1,6 @@
 import { isSluiceError, SluiceError } from '../../core/errors.js';
+import { batchRows, isTextBatch, type SourceBatch, type TextBatch } from '../../core/row-batch.js';
+import type { ChunkWriter } from './chunk-writer.js';
 import { copyFileAtomic, writeFileAtomic } from './atomic-file.js';
 import { createEncoder, type RecordEncoder, type RowEncoder } from './encoders.js';
 import { nodeExportFs, type ExportFs } from './export-fs.js';
@@ -67,26 +69,52 @@ async function keepBackup(target: ExportTarget, fs: ExportFs, signal?: AbortSign
 type WriteOptions = ExportOptions & { fs: ExportFs; require: readonly string[] };
 
 async function writeRecords(source: RowSource, target: ExportTarget, encoder: RecordEncoder, options: WriteOptions): Promise<number> {
-  let count = 0;
+  const records = new RecordsWriter(encoder, target, options);
   await writeFileAtomic(
     target,
     async (out) => {
       out.push(encoder.head());
-      let rows: BatchWriter | null = null;
       for await (const batch of source()) {
         options.signal?.throwIfAborted();
-        if (rows?.columns !== batch.columns) rows = batchWriter(encoder, batch.columns, count + 1, target, options);
-        // One string per batch: a push per record costs as much as encoding it.
-        let text = '';
-        for (const values of batch.rows) text += encodeRecord(rows, values, (count += 1), target, options);
-        out.push(text);
+        await records.write(batch, out);
         if (out.full) await out.flush();
       }
       out.push(encoder.tail());
     },
     { fs: options.fs, signal: options.signal },
   );
-  return count;
+  return records.count;
+}
+
+/** Encodes batch after batch, counting records: a record that fails is named by its number. */
+class RecordsWriter {
+  count = 0;
+  private rows: BatchWriter | null = null;
+
+  constructor(
+    private readonly encoder: RecordEncoder,
+    private readonly target: ExportTarget,
+    private readonly options: WriteOptions,
+  ) {}
+
+  async write(batch: SourceBatch, out: ChunkWriter): Promise<void> {
+    if (isTextBatch(batch) && this.writeText(batch, out)) return;
+    if (this.rows?.columns !== batch.columns) this.rows = batchWriter(this.encoder, batch.columns, this.count + 1, this.target, this.options);
+    // One string per batch: a push per record costs as much as encoding it.
+    let text = '';
+    for (const values of await batchRows(batch)) text += encodeRecord(this.rows, values, (this.count += 1), this.target, this.options);
+    out.push(text);
+  }
+
+  /** Text the database wrote, when the encoder takes it; --require checks values, so reads them. */
+  private writeText(batch: TextBatch, out: ChunkWriter): boolean {
+    if (this.options.require.length > 0) return false;
+    const bytes = this.encoder.text?.(batch) ?? null;
+    if (bytes === null) return false;
+    this.count += batch.count;
+    out.pushBytes(bytes);
+    return true;
+  }
 }
 
 /** How rows with one column list are encoded and checked; made once per list. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../core/errors.js';
 import { emptyFields, type Fields } from '../../core/record.js';
-import { rowFields } from '../../core/row-batch.js';
+import { batchRows, rowFields } from '../../core/row-batch.js';
 import {
   batched,
   canMount,
@@ -125,7 +125,7 @@ describe('real faults', () => {
     const output = join(dir, 'out.json');
     writeFileSync(output, 'old');
     const source = async function* (): AsyncGenerator<Fields> {
-      for await (const batch of sample()) for (const values of batch.rows) yield rowFields(batch.columns, values);
+      for await (const batch of sample()) for (const values of await batchRows(batch)) yield rowFields(batch.columns, values);
       const bad = emptyFields();
       bad.nested = { n: 1n };
       yield bad;

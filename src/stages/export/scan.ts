@@ -1,4 +1,4 @@
-import type { RowBatch } from '../../core/row-batch.js';
+import { batchRows, type SourceBatch } from '../../core/row-batch.js';
 
 /** How many failing records a --require message lists before it only counts. */
 export const LISTED_PROBLEMS = 5;
@@ -47,14 +47,14 @@ function isBlank(value: unknown): boolean {
  * header. It keeps only the first problems and the column names, never the rows, so it runs in
  * constant memory whatever the size of the source.
  */
-export async function scanRecords(batches: AsyncIterable<RowBatch>, options: ScanOptions): Promise<ScanResult> {
+export async function scanRecords(batches: AsyncIterable<SourceBatch>, options: ScanOptions): Promise<ScanResult> {
   const columns = new Set<string>();
   const result: ScanResult = { count: 0, columns: [], problems: [], problemCount: 0 };
   for await (const batch of batches) {
     options.signal?.throwIfAborted();
     if (options.collectColumns) for (const name of batch.columns) columns.add(name);
     const check = requiredCheck(batch.columns, options.require);
-    for (const values of batch.rows) {
+    for (const values of await batchRows(batch)) {
       result.count += 1;
       const missing = check(values);
       if (missing.length === 0) continue;

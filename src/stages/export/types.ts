@@ -1,4 +1,4 @@
-import type { RowBatch } from '../../core/row-batch.js';
+import type { SourceBatch } from '../../core/row-batch.js';
 
 export type ExportFormat = 'json' | 'csv' | 'ndjson';
 
@@ -6,10 +6,11 @@ export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'csv', 'ndjson']
 
 /**
  * A re-iterable source of records, in batches of rows (an await or an object per record would
- * cost more than its encoding): every call starts a fresh pass from the first record. Passes (require check, CSV
- * header) are made by calling it again instead of holding rows in memory.
+ * cost more than its encoding), as values or as text the database wrote: every call starts a
+ * fresh pass from the first record. Passes (require check, CSV header) are made by calling it
+ * again instead of holding rows in memory.
  */
-export type RowSource = () => AsyncIterable<RowBatch>;
+export type RowSource = () => AsyncIterable<SourceBatch>;
 
 export interface ExportResult {
   status: 'exported' | 'dry-run';

@@ -1,0 +1,67 @@
+import type { ColumnSpec } from '../backend.js';
+import { quoteIdent } from '../sql.js';
+
+/** Rows per text batch: about 80 KB of text for the bench's seven columns. */
+export const TEXT_BATCH_ROWS = 1000;
+
+/** The statements a text stream runs, all inside one read transaction (one snapshot). */
+export interface TextRenderSql {
+  /** The first rowid. */
+  first: string;
+  /** The rowid TEXT_BATCH_ROWS - 1 rows after the given one, or none when fewer are left. */
+  last: string;
+  /** The first rowid after the given one. */
+  next: string;
+  /** The rows between two rowids rendered: their count, whether a column holds a BLOB, the text's bytes. */
+  range: string;
+  /** The rows from a rowid to the end, rendered. */
+  tail: string;
+  /** The same rows as values, for batches the text cannot carry. */
+  rangeRows: string;
+  tailRows: string;
+}
+
+/**
+ * The SQL that has SQLite write rows out as text: each cell as SQLite renders its value, cells
+ * joined by two unit separators and rows by a record separator (the TextBatch layout). Scans
+ * go `NOT INDEXED` so rows come in rowid order, the order streamRowBatches reads them in.
+ */
+export function textRenderSql(table: string, columns: readonly ColumnSpec[]): TextRenderSql {
+  const from = `FROM ${quoteIdent(table)} NOT INDEXED`;
+  const cells = columns.map(renderedCell).join(', char(31, 31), ');
+  const blob = columns.map((c) => `typeof(max(${quoteIdent(c.name)})) = 'blob'`).join(' OR ');
+  // As a BLOB: the text's UTF-8 as SQLite holds it, never decoded into a JavaScript string.
+  const rendered = `SELECT count(*), ${blob}, CAST(group_concat(concat(${cells}), char(30)) AS BLOB) ${from}`;
+  const values = `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} ${from}`;
+  return {
+    first: `SELECT min(rowid) ${from}`,
+    last: `SELECT rowid ${from} WHERE rowid >= ? ORDER BY rowid LIMIT 1 OFFSET ${TEXT_BATCH_ROWS - 1}`,
+    next: `SELECT min(rowid) ${from} WHERE rowid > ?`,
+    range: `${rendered} WHERE rowid BETWEEN ? AND ?`,
+    tail: `${rendered} WHERE rowid >= ?`,
+    rangeRows: `${values} WHERE rowid BETWEEN ? AND ? ORDER BY rowid`,
+    tailRows: `${values} WHERE rowid >= ? ORDER BY rowid`,
+  };
+}
+
+/**
+ * SQLite writes a whole REAL as `5.0` where JavaScript writes `5`: a REAL column's whole values
+ * (below 1e15, where both write every digit) are rendered as integers. Other columns may hold a
+ * REAL too; those are caught by RENDERED_DIFFERENTLY.
+ */
+function renderedCell(column: ColumnSpec): string {
+  const name = quoteIdent(column.name);
+  if (column.type !== 'real') return name;
+  return `iif(${name} = CAST(${name} AS INTEGER) AND abs(${name}) < 1e15, CAST(${name} AS INTEGER), ${name})`;
+}
+
+/**
+ * Where SQLite's text of a REAL may differ from JavaScript's String(): `5.0`, an exponent
+ * (`1.0e+20`, `1.0e-05`), 16 or 17 significant digits (`0.33333333333333332`, where JavaScript
+ * writes the shortest that reads back, `0.3333333333333333`), `Inf`. Up to 15 significant digits
+ * both write the same shortest text. Every such REAL has a point: found at the point, with 8 or
+ * more digits on one side standing for "maybe 16". Text that looks so (`1.0`, a long decimal)
+ * only costs the batch the slower path.
+ */
+// eslint-disable-next-line no-control-regex -- the TextBatch separators end a cell
+export const RENDERED_DIFFERENTLY = /\.(?:0(?:[\u001e\u001f]|$)|\d{8}|\d*e[+-]|(?<=\d{8}\.))|Inf/;
