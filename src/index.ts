@@ -4,7 +4,7 @@
 export { SluiceError, isSluiceError, isUsageError } from './core/errors.js';
 export type { ErrorCode } from './core/errors.js';
 export type { Fields, ReasonCode, LineageStep } from './core/record.js';
-export { rowFields, type RowBatch } from './core/row-batch.js';
+export { rowFields, isTextBatch, batchRows, type RowBatch, type TextBatch, type SourceBatch } from './core/row-batch.js';
 export type { RunSettings, Strategy, FieldType, Format, FormatOption, Limits } from './core/settings.js';
 export { DEFAULT_LIMITS, FORMATS, STRATEGIES, FIELD_TYPES } from './core/settings.js';
 export { buildRunSettings } from './config/run-config.js';

@@ -1,6 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { expect, it } from 'vitest';
+import { exportTable } from '../../src/index.js';
 import { forEachBackend, run, tableRows, withBackend, type Kind } from './backends.js';
 
 /**
@@ -35,6 +37,21 @@ forEachBackend('contract: values and names', (db) => {
       when: '2025-01-15T12:00:00+02:00',
       text,
     });
+  });
+
+  it('a CSV export of a table reads back as its rows, however the backend streams them', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'mixed.csv');
+    writeFileSync(file, 'id,name,price,note\n1,"Ritchie, Edsger",12.5,=cmd\n2,"say ""hi""",5,-3\n3,Zoë,-0.25,"two\nlines"\n4,,,\n');
+    expect(await run(t, { input: [file], type: ['price=number'], normalize: false })).toMatchObject({ loaded: 4 });
+    const output = path.join(t.dir, 'out.csv');
+    await exportTable({ db: t.db, table: 'records', output });
+    expect(parse(readFileSync(output), { columns: true })).toEqual([
+      { id: '1', name: 'Ritchie, Edsger', price: '12.5', note: "'=cmd" },
+      { id: '2', name: 'say "hi"', price: '5', note: '-3' },
+      { id: '3', name: 'Zoë', price: '-0.25', note: 'two\nlines' },
+      { id: '4', name: '', price: '', note: '' },
+    ]);
   });
 
   it('streamRowBatches keeps insertion order; an updated row keeps its place', async () => {
