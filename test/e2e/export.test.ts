@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SAMPLE_INPUT, scratchDir, snapshot, tempFilesIn } from '../fixtures/export/helpers.js';
 
@@ -190,6 +191,29 @@ describe('killed in the middle of a large export', () => {
     child.kill('SIGTERM');
     expect(await closed).toEqual({ code: 1, signal: null, stderr: 'error: cannot write data/out.json: interrupted by SIGTERM\n' });
     expect(read('data/out.json')).toBe('"old complete file"\n');
+    expect(tempFilesIn(join(cwd, 'data'))).toEqual([]);
+  });
+});
+
+describe('a table exported to CSV, rendered by SQLite on a second thread', () => {
+  it('SIGTERM in the middle removes the temp file, keeps the old file, exits 1 with one line', async () => {
+    const db = new Database(join(cwd, 'data', 'big.db'));
+    db.exec('CREATE TABLE t (id INTEGER, text TEXT, amount REAL)');
+    const insert = db.prepare('INSERT INTO t VALUES (?, ?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < 600_000; i += 1) insert.run(i, `row ${i}, with "quotes" and some padding text`, i / 4);
+    })();
+    db.close();
+    writeFileSync(join(cwd, 'data', 'out.csv'), 'old complete file\n');
+    const child = spawn(process.execPath, [CLI, 'export', '--db', 'data/big.db', '--table', 't', '--output', 'data/out.csv'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    while (tempFilesIn(join(cwd, 'data')).length === 0 && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGTERM');
+    expect(await closed).toEqual({ code: 1, signal: null });
+    expect(stderr).toBe('error: cannot write data/out.csv: interrupted by SIGTERM\n');
+    expect(read('data/out.csv')).toBe('old complete file\n');
     expect(tempFilesIn(join(cwd, 'data'))).toEqual([]);
   });
 });
