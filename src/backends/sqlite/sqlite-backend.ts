@@ -110,7 +110,10 @@ export class SqliteBackend implements Backend {
     yield* this.target.iterate(table, options.withMeta ?? false, STREAM_BATCH_ROWS);
   }
 
-  /** A database in memory has no file a second connection could read: its rows come as values. */
+  /**
+   * The rows as SQLite renders them on a second thread (text-stream.ts). As values: a database in
+   * memory (no file a second connection could read), a table without a plain rowid to page by.
+   */
   async *streamTextBatches(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<SourceBatch> {
     const columns = this.target.exportColumns(table, options.withMeta ?? false);
     if (this.db.memory || columns.length === 0 || !this.target.hasPlainRowid(table, columns)) {
