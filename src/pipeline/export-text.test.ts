@@ -111,3 +111,19 @@ describe('CSV export from SQLite text', () => {
     expect(readFileSync(join(dir, 'e.csv'), 'utf8')).toBe('a,b\r\n');
   });
 });
+
+describe('CSV export of a wide table', () => {
+  it('writes 1,200 columns as reading the values does', async () => {
+    const path = join(dir, 'wide.db');
+    const db = new Database(path);
+    const names = Array.from({ length: 1200 }, (_v, i) => `c${i}`);
+    db.exec(`CREATE TABLE w (${names.map((n, i) => `${n}${i % 3 === 0 ? ' REAL' : ''}`).join(', ')})`);
+    const insert = db.prepare(`INSERT INTO w VALUES (${names.map(() => '?').join(', ')})`);
+    for (let row = 0; row < 30; row += 1) insert.run(...names.map((_n, i) => (i % 3 === 0 ? row + i / 2 : i % 7 === 0 ? `a,${row}` : `v${row}.${i}`)));
+    db.close();
+    await exportTable({ db: path, table: 'w', output: join(dir, 'text.csv') });
+    const written = readFileSync(join(dir, 'text.csv'), 'latin1');
+    expect(written.split('\r\n')[1]?.split(',').length).toBeGreaterThan(1200);
+    expect(written).toBe(await exportedByValues(path, 'w', join(dir, 'values.csv')));
+  });
+});

@@ -28,10 +28,10 @@ export interface TextRenderSql {
  */
 export function textRenderSql(table: string, columns: readonly ColumnSpec[]): TextRenderSql {
   const from = `FROM ${quoteIdent(table)} NOT INDEXED`;
-  const cells = columns.map(renderedCell).join(', char(31, 31), ');
-  const blob = columns.map((c) => `typeof(max(${quoteIdent(c.name)})) = 'blob'`).join(' OR ');
+  const row = inGroups(columns.map(renderedCell), (cells) => `concat(${cells.join(', char(31, 31), ')})`);
+  const blob = inGroups(columns.map((c) => `typeof(max(${quoteIdent(c.name)})) = 'blob'`), (tests) => `(${tests.join(' OR ')})`);
   // As a BLOB: the text's UTF-8 as SQLite holds it, never decoded into a JavaScript string.
-  const rendered = `SELECT count(*), ${blob}, CAST(group_concat(concat(${cells}), char(30)) AS BLOB) ${from}`;
+  const rendered = `SELECT count(*), ${blob}, CAST(group_concat(${row}, char(30)) AS BLOB) ${from}`;
   const values = `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} ${from}`;
   return {
     first: `SELECT min(rowid) ${from}`,
@@ -42,6 +42,20 @@ export function textRenderSql(table: string, columns: readonly ColumnSpec[]): Te
     rangeRows: `${values} WHERE rowid BETWEEN ? AND ? ORDER BY rowid`,
     tailRows: `${values} WHERE rowid >= ? ORDER BY rowid`,
   };
+}
+
+/** Columns per nested concat() or OR group: SQLite allows 1,000 arguments and a depth of 1,000. */
+const GROUP = 100;
+
+/**
+ * `join` over the items, nested in groups of GROUP for a wide table (a group of groups is joined
+ * the same way), so no call or chain meets SQLite's limits.
+ */
+function inGroups(items: readonly string[], join: (items: string[]) => string): string {
+  if (items.length <= GROUP) return join([...items]);
+  const groups: string[] = [];
+  for (let i = 0; i < items.length; i += GROUP) groups.push(join(items.slice(i, i + GROUP)));
+  return inGroups(groups, join);
 }
 
 /**
