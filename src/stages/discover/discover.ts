@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { glob } from 'tinyglobby';
 import { SluiceError, describeErrno } from '../../core/errors.js';
 
 export interface DiscoveredFile {
@@ -49,6 +48,8 @@ async function listSourceDir(dir: string, pattern: string): Promise<string[]> {
   if (!info.isDirectory()) {
     throw new SluiceError('CONFIG_NO_INPUT', `--source-dir ${dir} is not a directory`, { file: dir });
   }
+  // Loaded on use: a run given its files by name, and every other command, start without it.
+  const { glob } = await import('tinyglobby');
   const found = await glob(pattern, { cwd: dir, onlyFiles: true, dot: false, followSymbolicLinks: true });
   return found.map((relative) => path.join(dir, relative));
 }
