@@ -118,7 +118,8 @@ class CsvBytes {
   private reserve(more: number): void {
     const needed = this.length + more + 2 * this.source.length + CSV_EOL.length;
     if (needed <= this.target.length) return;
-    const larger = Buffer.allocUnsafe(needed * 2);
+    // The first allocation is the bound itself; growing (long quoted lines) doubles it.
+    const larger = Buffer.allocUnsafe(this.target.length === 0 ? needed : needed * 2);
     this.target.copy(larger, 0, 0, this.length);
     this.target = larger;
   }
