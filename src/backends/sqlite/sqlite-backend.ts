@@ -5,7 +5,7 @@ import { BackgroundCheckpoint } from './background-checkpoint.js';
 import { openSqlite, type Db, type OpenOptions } from './connection.js';
 import { SqliteLedger, SqliteLedgerTx } from './sqlite-ledger.js';
 import { SqliteQueries } from './sqlite-queries.js';
-import { integralColumns, readIntegers, SqliteTarget } from './sqlite-target.js';
+import { SqliteTarget } from './sqlite-target.js';
 import { streamTextBatches } from './text-stream.js';
 
 /** SQLite's default: fold the log in once it holds this many pages. */
@@ -120,10 +120,7 @@ export class SqliteBackend implements Backend {
       yield* this.streamRowBatches(table, options);
       return;
     }
-    const integral = integralColumns(columns);
-    // Values cross the thread by structured clone, which makes a Buffer a plain Uint8Array.
-    const readRow = (values: unknown[]): unknown[] => readIntegers(values.map(asBuffer), integral);
-    yield* streamTextBatches(this.db.name, table, columns, readRow);
+    yield* streamTextBatches(this.db.name, table, columns);
   }
 
   /**
@@ -135,7 +132,7 @@ export class SqliteBackend implements Backend {
    * when it completes is on disk. A dry run (one transaction) and :memory: are left as they are.
    */
   async bulkLoad<T>(work: () => Promise<T>): Promise<T> {
-    if (this.db.name === ':memory:' || this.db.inTransaction) return work();
+    if (this.db.memory || this.db.inTransaction) return work();
     const checkpoint = BackgroundCheckpoint.start(this.db.name);
     this.db.pragma('synchronous = NORMAL');
     // The fallback when the thread falls behind (a reader holds the log): the loader folds it in.
@@ -193,8 +190,4 @@ function translate(error: unknown, location: string): unknown {
     return new SluiceError('BACKEND_IO', `database ${location}: ${(error as Error).message}`, { cause: error });
   }
   return error;
-}
-
-function asBuffer(value: unknown): unknown {
-  return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
 }

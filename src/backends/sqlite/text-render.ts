@@ -51,8 +51,8 @@ const GROUP = 100;
  * `join` over the items, nested in groups of GROUP for a wide table (a group of groups is joined
  * the same way), so no call or chain meets SQLite's limits.
  */
-function inGroups(items: readonly string[], join: (items: string[]) => string): string {
-  if (items.length <= GROUP) return join([...items]);
+function inGroups(items: readonly string[], join: (items: readonly string[]) => string): string {
+  if (items.length <= GROUP) return join(items);
   const groups: string[] = [];
   for (let i = 0; i < items.length; i += GROUP) groups.push(join(items.slice(i, i + GROUP)));
   return inGroups(groups, join);

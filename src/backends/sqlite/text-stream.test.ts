@@ -70,7 +70,7 @@ describe('SqliteBackend.streamTextBatches', () => {
   });
 
   it("fails with SQLite's message when its thread cannot read the file", async () => {
-    const stream = streamTextBatches(join(dir, 'missing.sqlite'), 't', [{ name: 'k', type: 'text' }], (row) => row);
+    const stream = streamTextBatches(join(dir, 'missing.sqlite'), 't', [{ name: 'k', type: 'text' }]);
     await expect(collect(stream)).rejects.toThrow(/unable to open database file/);
   });
 });

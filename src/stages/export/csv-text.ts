@@ -95,9 +95,12 @@ class CsvBytes {
     return true;
   }
 
-  /** Appends a row encoded cell by cell; false when it could not be, or holds a separator. */
+  /**
+   * Appends a row encoded cell by cell; false when it could not be, or holds a unit separator
+   * (one from the data: the row ends at a record separator, so it holds none of those).
+   */
   line(text: string | null, width: number): boolean {
-    if (text === null || text.includes(TEXT_ROW_SEPARATOR) || text.includes(TEXT_CELL_SEPARATOR[0] as string)) return false;
+    if (text === null || text.includes(TEXT_CELL_SEPARATOR[0] as string)) return false;
     this.reserve(text.length * 3);
     this.length += this.target.write(text, this.length, 'utf8');
     this.cells += width - 1;
