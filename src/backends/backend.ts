@@ -99,7 +99,7 @@ export interface Backend {
    * value by value (the CSV export): TextBatches, and RowBatches for rows it cannot render as
    * JavaScript would. A backend without it streams row batches only.
    */
-  streamTextBatches?(table: string, options?: { withMeta?: boolean }): AsyncIterable<SourceBatch>;
+  streamTextBatches?(table: string, options?: TextStreamOptions): AsyncIterable<SourceBatch>;
   /**
    * Runs a long load: `work` commits batch after batch. Each commit stays atomic, and survives a
    * crash of the process at once; a backend may sync them to disk in the background rather than
@@ -107,6 +107,15 @@ export interface Backend {
    */
   bulkLoad<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface TextStreamOptions {
+  withMeta?: boolean;
+  /**
+   * Columns an export requires non-blank: a batch with a row whose cell in one is blank comes as
+   * values, so the export can name the row; the text batches list them as `nonBlank`.
+   */
+  require?: readonly string[];
 }
 
 /** What may be done inside one transaction. */

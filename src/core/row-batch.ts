@@ -28,6 +28,11 @@ export interface TextBatch {
   readonly count: number;
   readonly bytes: Uint8Array;
   rows(): Promise<unknown[][]>;
+  /**
+   * Columns the source checked to hold no blank cell in this batch (an export's --require: no
+   * null, no text that is only white space), so the text need not be read as values to check.
+   */
+  readonly nonBlank?: readonly string[];
 }
 
 /** What a table streams for export: rows as values, or (where the database is faster) as text. */

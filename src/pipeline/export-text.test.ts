@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -125,5 +125,53 @@ describe('CSV export of a wide table', () => {
     const written = readFileSync(join(dir, 'text.csv'), 'latin1');
     expect(written.split('\r\n')[1]?.split(',').length).toBeGreaterThan(1200);
     expect(written).toBe(await exportedByValues(path, 'w', join(dir, 'values.csv')));
+  });
+});
+
+/** What String.prototype.trim() removes, and characters that look blank but are not to it. */
+const JS_WHITE_SPACE = ['\t', '\n', '\v', '\f', '\r', ' ', '\u00a0', '\u1680', '\u2000', '\u2005', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff'];
+const NOT_WHITE_SPACE = ['\u200b', '\u0085', '\u180e', '\u0000', 'x'];
+
+describe('CSV export from SQLite text with --require', () => {
+  /** A table whose `name` holds each candidate alone in its batch of 1,000 rows. */
+  function candidatesDb(candidates: readonly unknown[]): string {
+    const path = join(dir, 'r.db');
+    const db = new Database(path);
+    db.exec('CREATE TABLE r (k INTEGER, name, score REAL)');
+    const insert = db.prepare('INSERT INTO r VALUES (?, ?, ?)');
+    db.transaction(() => {
+      let k = 0;
+      for (const value of candidates) for (let j = 0; j < 1000; j += 1) insert.run((k += 1), j === 500 ? value : `n${k}`, k / 4);
+    })();
+    db.close();
+    return path;
+  }
+
+  it('calls blank exactly what the values check calls blank', async () => {
+    const candidates = [
+      '', null, ...JS_WHITE_SPACE, ...JS_WHITE_SPACE.map((c) => c + c + ' '),
+      ...NOT_WHITE_SPACE, ...JS_WHITE_SPACE.map((c) => `${c}a${c}`), 0, 0.5, Buffer.from(' '),
+    ];
+    const db = candidatesDb(candidates);
+    const output = join(dir, 'out.csv');
+    const byValues = await exportTable({ db, table: 'r', output, require: ['name'], dryRun: true }).catch((error: Error) => error.message);
+    const blank = 2 + 2 * JS_WHITE_SPACE.length;
+    expect(byValues).toMatch(new RegExp(`: ${blank} of ${candidates.length * 1000} records lack required fields: record 501 \\(name\\); record 1501 \\(name\\)`));
+    await expect(exportTable({ db, table: 'r', output, require: ['name'] })).rejects.toThrow(byValues as string);
+    expect(readdirSync(dir).sort()).toEqual(['r.db']);
+  });
+
+  it('writes what an export without --require writes when every row has the fields', async () => {
+    const db = candidatesDb([...NOT_WHITE_SPACE, ...JS_WHITE_SPACE.map((c) => `${c}a`), 7]);
+    await exportTable({ db, table: 'r', output: join(dir, 'checked.csv'), require: ['name', 'k', 'score'] });
+    await exportTable({ db, table: 'r', output: join(dir, 'plain.csv') });
+    expect(readFileSync(join(dir, 'checked.csv'), 'latin1')).toBe(readFileSync(join(dir, 'plain.csv'), 'latin1'));
+  });
+
+  it('fails on a required field the table does not have, naming the first records', async () => {
+    const db = candidatesDb(['a']);
+    await expect(exportTable({ db, table: 'r', output: join(dir, 'out.csv'), require: ['email'] })).rejects.toThrow(
+      /: 1000 of 1000 records lack required fields: record 1 \(email\); record 2 \(email\); record 3 \(email\); record 4 \(email\); record 5 \(email\); and 995 more$/,
+    );
   });
 });

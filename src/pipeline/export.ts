@@ -65,11 +65,13 @@ export async function exportBackendTable(backend: Backend, options: Omit<ExportT
   const withMeta = options.withMeta ?? false;
   // A table knows its columns: the CSV header needs no pass over the rows.
   const columns = (await backend.tableColumns(table)).map((c) => c.name).filter((name) => withMeta || !isMetaColumn(name));
-  // SQLite writes a CSV's cells out as text faster than they are read value by value; the other
-  // passes and formats read values.
-  const asText = format === 'csv' && !options.dryRun && (options.require ?? []).length === 0;
+  // SQLite writes a CSV's cells out as text faster than they are read value by value (checking
+  // --require's columns in SQL); a dry run, the other formats and a required field the table
+  // lacks (every row fails: the values name them) read values.
+  const require = options.require ?? [];
+  const asText = format === 'csv' && !options.dryRun && require.every((name) => columns.includes(name));
   const streamText = asText ? backend.streamTextBatches?.bind(backend) : undefined;
-  const source: RowSource = streamText ? () => streamText(table, { withMeta }) : () => backend.streamRowBatches(table, { withMeta });
+  const source: RowSource = streamText ? () => streamText(table, { withMeta, require }) : () => backend.streamRowBatches(table, { withMeta });
   return withInterrupt(options.signal, (signal) => exportRecords(source, { ...options, format, columns, signal }));
 }
 

@@ -1,6 +1,6 @@
 import { SluiceError } from '../../core/errors.js';
 import type { RowBatch, SourceBatch } from '../../core/row-batch.js';
-import type { Backend, BackendTx, ColumnSpec } from '../backend.js';
+import type { Backend, BackendTx, ColumnSpec, TextStreamOptions } from '../backend.js';
 import { BackgroundCheckpoint } from './background-checkpoint.js';
 import { openSqlite, type Db, type OpenOptions } from './connection.js';
 import { SqliteLedger, SqliteLedgerTx } from './sqlite-ledger.js';
@@ -114,13 +114,14 @@ export class SqliteBackend implements Backend {
    * The rows as SQLite renders them on a second thread (text-stream.ts). As values: a database in
    * memory (no file a second connection could read), a table without a plain rowid to page by.
    */
-  async *streamTextBatches(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<SourceBatch> {
+  async *streamTextBatches(table: string, options: TextStreamOptions = {}): AsyncIterable<SourceBatch> {
     const columns = this.target.exportColumns(table, options.withMeta ?? false);
     if (this.db.memory || columns.length === 0 || !this.target.hasPlainRowid(table, columns)) {
       yield* this.streamRowBatches(table, options);
       return;
     }
-    yield* streamTextBatches(this.db.name, table, columns);
+    const names = new Set(columns.map((c) => c.name));
+    yield* streamTextBatches(this.db.name, table, columns, (options.require ?? []).filter((name) => names.has(name)));
   }
 
   /**

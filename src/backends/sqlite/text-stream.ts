@@ -11,8 +11,8 @@ const WINDOW = 4;
 
 /**
  * The thread's program: its own read-only connection and one read transaction (one snapshot,
- * as one statement would give), batch after batch while it has credit; a batch with a BLOB goes
- * as values. It does only the SQL, the larger share of the work. After the last batch it stays
+ * as one statement would give), batch after batch while it has credit; a batch with a BLOB, or
+ * a blank cell in a required column, goes as values. It does only the SQL, the larger share of the work. After the last batch it stays
  * to answer `rows` requests from the same snapshot, until `stop`. Evaluated as a string so the
  * built package and the tests on the TypeScript source run the same program.
  */
@@ -58,9 +58,9 @@ async function render() {
     if (credit === 0) { await idle(); continue; }
     credit -= 1;
     const end = q.last.get(start) ?? null;
-    const [count, blob, bytes] = end === null ? q.tail.get(start) : q.range.get(start, end);
+    const [count, asValues, bytes] = end === null ? q.tail.get(start) : q.range.get(start, end);
     if (count === 0n) break;
-    if (blob) post({ type: 'values', rows: rows(start, end) });
+    if (asValues) post({ type: 'values', rows: rows(start, end) });
     else post({ type: 'text', count: Number(count), bytes, start, end }, owns(bytes) ? [bytes.buffer] : []);
     start = end === null ? null : q.next.get(end) ?? null;
   }
@@ -95,13 +95,14 @@ type FromThread = Streamed | { type: 'rows'; id: number; rows: unknown[][] } | {
  * Measured on the bench's 1M-row table (786,529 rows, 2-core machine): 2.4 s for the export
  * reading values, 1.2 to 1.3 s with SQLite writing the text (`sqlite3 -csv`: 1.0 to 1.1 s).
  * Text that is not UTF-8 or may hold a REAL as SQLite writes it (RENDERED_DIFFERENTLY) is read
- * again as values.
+ * again as values. With `required` columns, so is a batch with a row whose cell in one is blank
+ * (the text batches then promise there is none: TextBatch.nonBlank).
  */
-export async function* streamTextBatches(file: string, table: string, columns: readonly ColumnSpec[]): AsyncGenerator<SourceBatch> {
+export async function* streamTextBatches(file: string, table: string, columns: readonly ColumnSpec[], required: readonly string[] = []): AsyncGenerator<SourceBatch> {
   const names = columns.map((c) => c.name);
   const integral = integralColumns(columns);
   const readRow = (values: unknown[]): unknown[] => readIntegers(withBuffers(values), integral);
-  const workerData = { driver, file, sql: textRenderSql(table, columns), integral: integral.includes(true), window: WINDOW };
+  const workerData = { driver, file, sql: textRenderSql(table, columns, required), integral: integral.includes(true), window: WINDOW };
   const thread = new ThreadInbox(new Worker(PROGRAM, { eval: true, workerData }));
   try {
     for (;;) {
@@ -114,7 +115,7 @@ export async function* streamTextBatches(file: string, table: string, columns: r
       }
       const { start, end, bytes } = message;
       const rows = async (): Promise<unknown[][]> => (await thread.rows(start, end)).map(readRow);
-      if (rendersAsJavaScript(bytes)) yield { columns: names, count: message.count, bytes, rows };
+      if (rendersAsJavaScript(bytes)) yield { columns: names, count: message.count, bytes, rows, nonBlank: required };
       else yield { columns: names, rows: await rows() };
     }
   } finally {

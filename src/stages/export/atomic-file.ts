@@ -12,6 +12,11 @@ export interface AtomicWriteOptions {
   signal?: AbortSignal;
   /** Permission bits for the new file; default: the existing target's, else 0o666 & ~umask. */
   mode?: number | null;
+  /**
+   * Runs once the new file is complete and synced, just before it replaces the target (the
+   * export's --backup); when it fails, the target is untouched.
+   */
+  beforeReplace?: () => Promise<void>;
 }
 
 /** File systems that cannot fsync a directory say so with one of these; the data is still safe. */
@@ -20,7 +25,8 @@ const DIR_SYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
 /**
  * Replaces `target` with what `fill` writes, so that the path always holds either the old
  * complete file or the new complete one: temp file in the same directory → write → fsync →
- * rename over the target → fsync the directory (so the rename itself survives a power cut).
+ * (beforeReplace) → rename over the target → fsync the directory (so the rename itself survives
+ * a power cut).
  * On any failure the temp file is removed and the target is untouched.
  */
 export async function writeFileAtomic(
@@ -44,6 +50,7 @@ export async function writeFileAtomic(
     await temp.handle.sync();
     open = false;
     await temp.handle.close();
+    await options.beforeReplace?.();
     // Last moment to honour an interrupt: after the rename the new file is the export's result.
     options.signal?.throwIfAborted();
     await fs.rename(temp.path, target.path);

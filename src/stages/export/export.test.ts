@@ -126,8 +126,8 @@ describe('--require', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it('fails cleanly when the source changes between the check and the write', async () => {
-    const output = join(dir, 'out.json');
+  it('checks again while writing: a source that changed since the header pass fails cleanly', async () => {
+    const output = join(dir, 'out.csv');
     let pass = 0;
     const source = async function* (): AsyncGenerator<Fields> {
       pass += 1;
@@ -135,8 +135,33 @@ describe('--require', () => {
       fields.id = pass === 1 ? 1 : null;
       yield fields;
     };
-    await expect(exportRecords(batched(source), { output, format: 'json', require: ['id'] })).rejects.toThrow(/the source changed during the export/);
+    await expect(exportRecords(batched(source), { output, format: 'csv', require: ['id'] })).rejects.toThrow(
+      `nothing exported to ${output}: 1 of 1 record lacks required fields: record 1 (id)`,
+    );
+    expect(pass).toBe(2);
     expect(existsSync(output)).toBe(false);
+    expect(tempFilesIn(dir)).toEqual([]);
+  });
+
+  it('reads a source once when no header pass is needed, and keeps the older backup when it fails', async () => {
+    const output = join(dir, 'out.ndjson');
+    writeFileSync(output, 'current');
+    writeFileSync(`${output}.bak`, 'older');
+    let passes = 0;
+    const source = async function* (): AsyncGenerator<Fields> {
+      passes += 1;
+      for (let i = 0; i < 3000; i += 1) {
+        const fields = emptyFields();
+        fields.id = i === 2500 ? '  ' : i;
+        yield fields;
+      }
+    };
+    await expect(exportRecords(batched(source), { output, format: 'ndjson', require: ['id'], backup: true })).rejects.toThrow(
+      `nothing exported to ${output}: 1 of 3000 records lacks required fields: record 2501 (id)`,
+    );
+    expect(passes).toBe(1);
+    expect(readFileSync(output, 'utf8')).toBe('current');
+    expect(readFileSync(`${output}.bak`, 'utf8')).toBe('older');
     expect(tempFilesIn(dir)).toEqual([]);
   });
 });

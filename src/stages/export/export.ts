@@ -4,7 +4,7 @@ import type { ChunkWriter } from './chunk-writer.js';
 import { copyFileAtomic, writeFileAtomic } from './atomic-file.js';
 import { createEncoder, type RecordEncoder, type RowEncoder } from './encoders.js';
 import { nodeExportFs, type ExportFs } from './export-fs.js';
-import { requireFailureMessage, requiredCheck, scanRecords, type RequiredCheck } from './scan.js';
+import { LISTED_PROBLEMS, requireFailureMessage, requiredCheck, scanRecords, type RequiredCheck, type RequireTally } from './scan.js';
 import { exportWriteError, resolveTarget, type ExportTarget } from './target.js';
 import type { ExportFormat, ExportResult, RowSource } from './types.js';
 
@@ -31,8 +31,10 @@ export interface ExportOptions {
 
 /**
  * Writes the records of `source` to `options.output` atomically. Passes over the source, each in
- * constant memory: a read-only one first when --require, a CSV header or a dry-run count needs
- * it, then the writing one. Nothing is created before the read-only pass has succeeded.
+ * constant memory: a read-only one first only when a CSV header or a dry-run count needs it,
+ * then the writing one, which checks --require as it goes: once a record fails, it writes no
+ * more and only counts, and the export fails naming the first failing records, its temp file
+ * removed. The output and its backup are touched only once the new file is complete.
  */
 export async function exportRecords(source: RowSource, options: ExportOptions): Promise<ExportResult> {
   const fs = options.fs ?? nodeExportFs;
@@ -41,20 +43,23 @@ export async function exportRecords(source: RowSource, options: ExportOptions): 
   const needsHeaderPass = options.format === 'csv' && options.columns === undefined;
   let columns = options.columns ?? [];
   let counted = 0;
-  if (needsHeaderPass || required.length > 0 || options.dryRun) {
+  if (needsHeaderPass || options.dryRun) {
     const scan = await scanRecords(source(), { require: required, collectColumns: needsHeaderPass, signal: options.signal });
-    if (scan.problemCount > 0) {
-      throw new SluiceError('EXPORT_VALIDATE', requireFailureMessage(options.output, scan), { file: options.output });
-    }
+    if (scan.problemCount > 0) throw requireFailure(target, scan);
     if (needsHeaderPass) columns = scan.columns;
     counted = scan.count;
   }
   const done = { format: options.format, path: options.output };
   if (options.dryRun) return { status: 'dry-run', exported: counted, backup: null, ...done };
-  const backup = options.backup ? await keepBackup(target, fs, options.signal) : null;
+  let backup: string | null = null;
+  const keep = options.backup ? async () => void (backup = await keepBackup(target, fs, options.signal)) : undefined;
   const encoder = createEncoder(options.format, { columns, formulaGuard: options.formulaGuard ?? true });
-  const exported = await writeRecords(source, target, encoder, { ...options, fs, require: required });
+  const exported = await writeRecords(source, target, encoder, { ...options, fs, require: required }, keep);
   return { status: 'exported', exported, backup, ...done };
+}
+
+function requireFailure(target: ExportTarget, scan: RequireTally): SluiceError {
+  return new SluiceError('EXPORT_VALIDATE', requireFailureMessage(target.display, scan), { file: target.display });
 }
 
 /** Copies the current output to `<output>.bak`, as private as the file it copies. */
@@ -68,7 +73,7 @@ async function keepBackup(target: ExportTarget, fs: ExportFs, signal?: AbortSign
 
 type WriteOptions = ExportOptions & { fs: ExportFs; require: readonly string[] };
 
-async function writeRecords(source: RowSource, target: ExportTarget, encoder: RecordEncoder, options: WriteOptions): Promise<number> {
+async function writeRecords(source: RowSource, target: ExportTarget, encoder: RecordEncoder, options: WriteOptions, beforeReplace?: () => Promise<void>): Promise<number> {
   const records = new RecordsWriter(encoder, target, options);
   await writeFileAtomic(
     target,
@@ -79,16 +84,21 @@ async function writeRecords(source: RowSource, target: ExportTarget, encoder: Re
         await records.write(batch, out);
         if (out.full) await out.flush();
       }
+      if (records.failed.problemCount > 0) throw requireFailure(target, records.failed);
       out.push(encoder.tail());
     },
-    { fs: options.fs, signal: options.signal },
+    { fs: options.fs, signal: options.signal, beforeReplace },
   );
   return records.count;
 }
 
-/** Encodes batch after batch, counting records: a record that fails is named by its number. */
+/**
+ * Encodes batch after batch, counting records: a record that cannot be encoded is named by its
+ * number; records that fail --require are collected, and after the first nothing is written.
+ */
 class RecordsWriter {
   count = 0;
+  readonly failed: RequireTally = { count: 0, problems: [], problemCount: 0 };
   private rows: BatchWriter | null = null;
 
   constructor(
@@ -102,16 +112,36 @@ class RecordsWriter {
     if (this.rows?.columns !== batch.columns) this.rows = batchWriter(this.encoder, batch.columns, this.count + 1, this.target, this.options);
     // One string per batch: a push per record costs as much as encoding it.
     let text = '';
-    for (const values of await batchRows(batch)) text += encodeRecord(this.rows, values, (this.count += 1), this.target, this.options);
-    out.push(text);
+    for (const values of await batchRows(batch)) {
+      this.count += 1;
+      if (this.passes(this.rows.missing(values)) && this.failed.problemCount === 0) text += encodeRecord(this.rows, values, this.count, this.target, this.options);
+    }
+    this.failed.count = this.count;
+    if (this.failed.problemCount === 0) out.push(text);
   }
 
-  /** Text the database wrote, when the encoder takes it; --require checks values, so reads them. */
+  /** Whether a record has its required fields; if not, it is listed among the first failures. */
+  private passes(missing: string[]): boolean {
+    if (missing.length === 0) return true;
+    this.failed.problemCount += 1;
+    if (this.failed.problems.length < LISTED_PROBLEMS) this.failed.problems.push({ record: this.count, fields: missing });
+    return false;
+  }
+
+  /**
+   * Text the database wrote, when the encoder takes it. Under --require only text whose source
+   * checked the required columns (nonBlank), else the rows are read as values to check them.
+   */
   private writeText(batch: TextBatch, out: ChunkWriter): boolean {
-    if (this.options.require.length > 0) return false;
+    const checked = batch.nonBlank ?? [];
+    if (!this.options.require.every((name) => checked.includes(name))) return false;
+    if (this.failed.problemCount > 0) {
+      this.failed.count = this.count += batch.count;
+      return true;
+    }
     const bytes = this.encoder.text?.(batch) ?? null;
     if (bytes === null) return false;
-    this.count += batch.count;
+    this.failed.count = this.count += batch.count;
     out.pushBytes(bytes);
     return true;
   }
@@ -135,12 +165,6 @@ function batchWriter(encoder: RecordEncoder, columns: readonly string[], n: numb
 /** Encodes one record; a record that cannot be written fails the export, naming the record. */
 function encodeRecord(rows: BatchWriter, values: readonly unknown[], n: number, target: ExportTarget, options: WriteOptions): string {
   try {
-    // Checked again while writing: the source may have changed since the validation pass.
-    const missing = rows.missing(values);
-    if (missing.length > 0) {
-      const message = `nothing exported to ${target.display}: record ${n} lacks required fields (${missing.join(', ')}); the source changed during the export`;
-      throw new SluiceError('EXPORT_VALIDATE', message, { file: target.display });
-    }
     return rows.encode(values);
   } catch (error) {
     throw cannotWrite(error, n, target, options);

@@ -10,13 +10,17 @@ export interface RequireProblem {
   fields: string[];
 }
 
-export interface ScanResult {
+/** Records counted, and those that fail --require: the first few, and how many. */
+export interface RequireTally {
   count: number;
-  /** Union of all field names in first-seen order (only when asked for). */
-  columns: string[];
   /** The first few records that fail --require. */
   problems: RequireProblem[];
   problemCount: number;
+}
+
+export interface ScanResult extends RequireTally {
+  /** Union of all field names in first-seen order (only when asked for). */
+  columns: string[];
 }
 
 export interface ScanOptions {
@@ -67,9 +71,10 @@ export async function scanRecords(batches: AsyncIterable<SourceBatch>, options: 
 }
 
 /** `nothing exported to out.csv: 3 of 40 records lack required fields: record 2 (email); …` */
-export function requireFailureMessage(display: string, scan: ScanResult): string {
+export function requireFailureMessage(display: string, scan: RequireTally): string {
   const listed = scan.problems.map((p) => `record ${p.record} (${p.fields.join(', ')})`).join('; ');
   const more = scan.problemCount > scan.problems.length ? `; and ${scan.problemCount - scan.problems.length} more` : '';
-  const noun = scan.problemCount === 1 ? 'record lacks' : 'records lack';
-  return `nothing exported to ${display}: ${scan.problemCount} of ${scan.count} ${noun} required fields: ${listed}${more}`;
+  const noun = scan.count === 1 ? 'record' : 'records';
+  const verb = scan.problemCount === 1 ? 'lacks' : 'lack';
+  return `nothing exported to ${display}: ${scan.problemCount} of ${scan.count} ${noun} ${verb} required fields: ${listed}${more}`;
 }
