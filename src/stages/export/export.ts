@@ -4,7 +4,7 @@ import type { ChunkWriter } from './chunk-writer.js';
 import { copyFileAtomic, writeFileAtomic } from './atomic-file.js';
 import { createEncoder, type RecordEncoder, type RowEncoder } from './encoders.js';
 import { nodeExportFs, type ExportFs } from './export-fs.js';
-import { LISTED_PROBLEMS, requireFailureMessage, requiredCheck, scanRecords, type RequiredCheck, type RequireTally } from './scan.js';
+import { LISTED_PROBLEMS, requireFailureMessage, requiredCheck, scanRecords, type RequiredCheck, type RequireProblem, type RequireTally } from './scan.js';
 import { exportWriteError, resolveTarget, type ExportTarget } from './target.js';
 import type { ExportFormat, ExportResult, RowSource } from './types.js';
 
@@ -84,7 +84,7 @@ async function writeRecords(source: RowSource, target: ExportTarget, encoder: Re
         await records.write(batch, out);
         if (out.full) await out.flush();
       }
-      if (records.failed.problemCount > 0) throw requireFailure(target, records.failed);
+      if (records.problemCount > 0) throw requireFailure(target, records.tally());
       out.push(encoder.tail());
     },
     { fs: options.fs, signal: options.signal, beforeReplace },
@@ -98,7 +98,9 @@ async function writeRecords(source: RowSource, target: ExportTarget, encoder: Re
  */
 class RecordsWriter {
   count = 0;
-  readonly failed: RequireTally = { count: 0, problems: [], problemCount: 0 };
+  /** Records that fail --require: how many, and the first few. */
+  problemCount = 0;
+  private readonly problems: RequireProblem[] = [];
   private rows: BatchWriter | null = null;
 
   constructor(
@@ -114,17 +116,20 @@ class RecordsWriter {
     let text = '';
     for (const values of await batchRows(batch)) {
       this.count += 1;
-      if (this.passes(this.rows.missing(values)) && this.failed.problemCount === 0) text += encodeRecord(this.rows, values, this.count, this.target, this.options);
+      if (this.passes(this.rows.missing(values)) && this.problemCount === 0) text += encodeRecord(this.rows, values, this.count, this.target, this.options);
     }
-    this.failed.count = this.count;
-    if (this.failed.problemCount === 0) out.push(text);
+    if (this.problemCount === 0) out.push(text);
+  }
+
+  tally(): RequireTally {
+    return { count: this.count, problems: this.problems, problemCount: this.problemCount };
   }
 
   /** Whether a record has its required fields; if not, it is listed among the first failures. */
   private passes(missing: string[]): boolean {
     if (missing.length === 0) return true;
-    this.failed.problemCount += 1;
-    if (this.failed.problems.length < LISTED_PROBLEMS) this.failed.problems.push({ record: this.count, fields: missing });
+    this.problemCount += 1;
+    if (this.problems.length < LISTED_PROBLEMS) this.problems.push({ record: this.count, fields: missing });
     return false;
   }
 
@@ -135,13 +140,14 @@ class RecordsWriter {
   private writeText(batch: TextBatch, out: ChunkWriter): boolean {
     const checked = batch.nonBlank ?? [];
     if (!this.options.require.every((name) => checked.includes(name))) return false;
-    if (this.failed.problemCount > 0) {
-      this.failed.count = this.count += batch.count;
+    if (this.problemCount > 0) {
+      // After a failure only the count matters, and these rows have the required fields.
+      this.count += batch.count;
       return true;
     }
     const bytes = this.encoder.text?.(batch) ?? null;
     if (bytes === null) return false;
-    this.failed.count = this.count += batch.count;
+    this.count += batch.count;
     out.pushBytes(bytes);
     return true;
   }
