@@ -21,24 +21,48 @@ async function commitRows(backend: SqliteBackend, from: number): Promise<void> {
   });
 }
 
+/** Whether the database file grows within `ms`: only a checkpoint moves pages from the log into it. */
+async function fileGrows(file: string, sizeBefore: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (statSync(file).size <= sizeBefore && Date.now() < deadline) await sleep(20);
+  return statSync(file).size > sizeBefore;
+}
+
 describe('bulkLoad on SQLite', () => {
-  it('commits without a sync each while a background thread folds the log in, then ends at FULL', async () => {
+  it('from its second transaction on, commits without a sync each while a background thread folds the log in, then ends at FULL', async () => {
     const { backend, file } = freshBackend();
     const db = backend.connection;
     const sizeBefore = statSync(file).size;
     const seen = await backend.bulkLoad(async () => {
-      const synchronous = durabilitySettings(db).synchronous;
-      for (let c = 0; c < 4; c += 1) await commitRows(backend, c * 2000);
-      // Only a checkpoint moves pages from the log into the database file, and the loader's
-      // own comes at 8,000 pages: the file grows because the thread folded the log in.
-      const deadline = Date.now() + 10_000;
-      while (statSync(file).size <= sizeBefore && Date.now() < deadline) await sleep(20);
-      return { synchronous, grew: statSync(file).size > sizeBefore };
+      const before = durabilitySettings(db).synchronous;
+      await commitRows(backend, 0);
+      const afterFirst = durabilitySettings(db).synchronous;
+      for (let c = 1; c < 4; c += 1) await commitRows(backend, c * 2000);
+      const during = durabilitySettings(db).synchronous;
+      // The loader's own checkpoint comes at 8,000 pages: the file grows because the thread
+      // folded the log in.
+      return { before, afterFirst, during, grew: await fileGrows(file, sizeBefore, 10_000) };
     });
-    expect(seen).toEqual({ synchronous: 1, grew: true });
+    expect(seen).toEqual({ before: 2, afterFirst: 2, during: 1, grew: true });
     expect(durabilitySettings(db).synchronous).toBe(2);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 8000 });
+    await backend.close();
+  });
+
+  it('a load that commits once stays at FULL and starts no thread', async () => {
+    const { backend, file } = freshBackend();
+    const db = backend.connection;
+    const sizeBefore = statSync(file).size;
+    const seen = await backend.bulkLoad(async () => {
+      await commitRows(backend, 0);
+      // No thread: nothing folds the 500 pages of the log in while the load goes on.
+      return { synchronous: durabilitySettings(db).synchronous, grew: await fileGrows(file, sizeBefore, 500) };
+    });
+    expect(seen).toEqual({ synchronous: 2, grew: false });
+    // The end folds the log in, as after any load.
+    expect(statSync(file).size).toBeGreaterThan(sizeBefore);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     await backend.close();
   });
 
@@ -46,11 +70,13 @@ describe('bulkLoad on SQLite', () => {
     const { backend } = freshBackend();
     const failing = backend.bulkLoad(async () => {
       await commitRows(backend, 0);
+      await commitRows(backend, 2000);
       throw new Error('the file broke');
     });
     await expect(failing).rejects.toThrow('the file broke');
     expect(durabilitySettings(backend.connection).synchronous).toBe(2);
-    expect(backend.connection.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 2000 });
+    expect(backend.connection.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(backend.connection.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 4000 });
     await backend.close();
   });
 

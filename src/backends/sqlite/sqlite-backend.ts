@@ -1,17 +1,12 @@
 import { SluiceError } from '../../core/errors.js';
 import type { RowBatch, SourceBatch } from '../../core/row-batch.js';
 import type { Backend, BackendTx, ColumnSpec, TextStreamOptions } from '../backend.js';
-import { BackgroundCheckpoint } from './background-checkpoint.js';
+import { BulkSession } from './bulk-session.js';
 import { openSqlite, type Db, type OpenOptions } from './connection.js';
 import { SqliteLedger, SqliteLedgerTx } from './sqlite-ledger.js';
 import { SqliteQueries } from './sqlite-queries.js';
 import { SqliteTarget } from './sqlite-target.js';
 import { streamTextBatches } from './text-stream.js';
-
-/** SQLite's default: fold the log in once it holds this many pages. */
-const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
-/** About 4 batches of 10,000 records' pages (32 MB): the background thread normally keeps it far below. */
-const BULK_AUTOCHECKPOINT_PAGES = 8000;
 
 /** Rows per streamed batch: per-row awaits cost more than the export's encoding. */
 const STREAM_BATCH_ROWS = 1000;
@@ -34,6 +29,8 @@ export class SqliteBackend implements Backend {
   private readonly ledgerTx: SqliteLedgerTx;
   private readonly tx: BackendTx;
   private depth = 0;
+  /** The load in progress (bulkLoad), told of each transaction it begins. */
+  private bulk: BulkSession | null = null;
 
   constructor(
     readonly location: string,
@@ -74,6 +71,7 @@ export class SqliteBackend implements Backend {
   }
 
   private begin(depth: number): void {
+    if (depth === 0) this.bulk?.beginning();
     try {
       this.db.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT sp${depth}`);
     } catch (error) {
@@ -125,25 +123,23 @@ export class SqliteBackend implements Backend {
   }
 
   /**
-   * During a load, commits are not fsynced one by one (synchronous = NORMAL) and a background
-   * thread does the checkpoints, which fsync the log, then the database. A commit is atomic
-   * either way and survives a crash of sluice at once; a crash of the machine may roll back
-   * the last few, data and checkpoints together, so the next run reads them again (exactly
-   * once still holds). The end restores FULL and folds the log in, so what the run reports
-   * when it completes is on disk. A dry run (one transaction) and :memory: are left as they are.
+   * During a load, from its second transaction on (BulkSession), commits are not fsynced one by
+   * one (synchronous = NORMAL) and a background thread does the checkpoints, which fsync the
+   * log, then the database. A commit is atomic either way and survives a crash of sluice at
+   * once; a crash of the machine may roll back the last few, data and checkpoints together, so
+   * the next run reads them again (exactly once still holds). The end restores FULL and folds
+   * the log in, so what the run reports when it completes is on disk. A dry run (one
+   * transaction) and :memory: are left as they are.
    */
   async bulkLoad<T>(work: () => Promise<T>): Promise<T> {
     if (this.db.memory || this.db.inTransaction) return work();
-    const checkpoint = BackgroundCheckpoint.start(this.db.name);
-    this.db.pragma('synchronous = NORMAL');
-    // The fallback when the thread falls behind (a reader holds the log): the loader folds it in.
-    this.db.pragma(`wal_autocheckpoint = ${BULK_AUTOCHECKPOINT_PAGES}`);
+    const bulk = new BulkSession(this.db);
+    this.bulk = bulk;
     try {
       return await work();
     } finally {
-      await checkpoint.stop();
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      this.bulk = null;
+      await bulk.end();
       this.syncLog();
     }
   }
