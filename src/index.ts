@@ -12,7 +12,7 @@ export type { RunOptions } from './config/run-config.js';
 export { runPipeline, RunInterrupted, silentObserver } from './pipeline/run-pipeline.js';
 export type { RunObserver, RunProgress } from './pipeline/run-pipeline.js';
 export type { RunSummary, FileReport } from './pipeline/summary.js';
-export { openBackend, withSchema, isPostgresUrl } from './backends/open-backend.js';
+export { openBackend, withSchema, isPostgresUrl, redact } from './backends/open-backend.js';
 export type { Backend } from './backends/backend.js';
 export type { RunRow, RunStatus, RunCounters, DeadLetterRow, WatermarkRow } from './ledger/ledger.js';
 export { exportTable, exportBackendTable, convertFile, exportFormatOf, EXPORT_FORMATS } from './pipeline/export.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { withSchema } from '../index.js';
+import { redact, withSchema } from '../index.js';
 import { reportError } from './output.js';
 
 /** The flags every inspection command takes. */
@@ -44,9 +44,14 @@ export function action<A extends unknown[]>(setExit: (code: number) => void, bod
   };
 }
 
-/** Where a flag is shown back to the user in a command they can paste. */
+/** The database as messages show it: a PostgreSQL URL's password as ***. */
+export function shownDb(flags: CommonFlags): string {
+  return redact(dbOf(flags));
+}
+
+/** Where a flag is shown back to the user in a command they can paste (a password as ***). */
 export function where(flags: CommonFlags, pipeline?: string): string {
-  const db = dbOf(flags);
+  const db = shownDb(flags);
   return `--db ${quote(db)}${pipeline === undefined ? '' : ` --pipeline ${quote(pipeline)}`}`;
 }
 

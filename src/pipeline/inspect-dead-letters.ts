@@ -1,3 +1,4 @@
+import { redact } from '../backends/open-backend.js';
 import { SluiceError } from '../core/errors.js';
 import type { ReasonCode } from '../core/record.js';
 import { canonicalTimestamp } from '../core/timestamp.js';
@@ -75,8 +76,8 @@ export interface DeadLetterDetail extends DeadLetterEntry {
 /** `sluice dead-letters show ID`. */
 export async function showDeadLetter(options: { db: string; id: number }): Promise<DeadLetterDetail> {
   const notFound = (): SluiceError =>
-    new SluiceError('DEAD_LETTER_NOT_FOUND', `dead letter ${options.id} not found in ${options.db}`, {
-      hint: `list them with: sluice dead-letters list --db ${options.db}`,
+    new SluiceError('DEAD_LETTER_NOT_FOUND', `dead letter ${options.id} not found in ${redact(options.db)}`, {
+      hint: `list them with: sluice dead-letters list --db ${redact(options.db)}`,
     });
   const found = await reading<DeadLetterRow | null>(options.db, null, (backend) => backend.queries.getDeadLetter(options.id));
   if (found === null) throw notFound();
@@ -112,7 +113,7 @@ export interface PurgeResult {
 export async function purgeDeadLetters(options: PurgeOptions): Promise<PurgeResult> {
   if ((options.runId === undefined) === (options.before === undefined)) {
     throw new SluiceError('CONFIG_INVALID', 'sluice dead-letters purge needs exactly one of --before DATE or --run ID', {
-      hint: `for example: sluice dead-letters purge --db ${options.db} --before 2025-01-31 --yes`,
+      hint: `for example: sluice dead-letters purge --db ${redact(options.db)} --before 2025-01-31 --yes`,
     });
   }
   const before = options.before === undefined ? undefined : instant(options.before);

@@ -62,7 +62,7 @@ export async function pipelineStatus(options: InspectOptions): Promise<PipelineS
     const pipelines = options.pipeline === undefined ? await backend.queries.pipelines() : [options.pipeline];
     const statuses: PipelineStatus[] = [];
     for (const pipeline of pipelines) {
-      const status = await statusOf(backend, options.db, pipeline);
+      const status = await statusOf(backend, backend.location, pipeline);
       if (status.runs > 0 || status.watermark !== null) statuses.push(status);
     }
     return statuses;

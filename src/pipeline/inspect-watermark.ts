@@ -89,7 +89,7 @@ export async function setWatermark(options: InspectOptions & { value: string; fo
       const order = previous === null ? null : compareSortable(next.sortable, previous.sortable);
       if (order !== null && order < 0 && options.force !== true) {
         throw new SluiceError('WATERMARK_BACKWARDS', `watermark of pipeline ${pipeline} is ${stored?.value ?? ''}; ${next.value} would move it back, and the next run would reload the records in between`, {
-          hint: `if that is what you want: sluice watermark set ${shellQuote(options.value)} --db ${shellQuote(options.db)} --pipeline ${shellQuote(pipeline)} --force`,
+          hint: `if that is what you want: sluice watermark set ${shellQuote(options.value)} --db ${shellQuote(backend.location)} --pipeline ${shellQuote(pipeline)} --force`,
         });
       }
       const type = typeof next.sortable === 'number' ? 'number' : 'timestamp';

@@ -64,7 +64,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
 async function replay(backend: Backend, pipeline: string, options: ReplayOptions): Promise<ReplaySummary> {
   const last = (await backend.ledger.listRuns({ pipeline, limit: 1 }))[0];
   if (last === undefined) {
-    throw new SluiceError('RUN_NOT_FOUND', `pipeline ${pipeline} has no runs in ${options.db}, so there is nothing to replay`, {
+    throw new SluiceError('RUN_NOT_FOUND', `pipeline ${pipeline} has no runs in ${backend.location}, so there is nothing to replay`, {
       hint: 'check --db and --pipeline (sluice runs lists the runs)',
     });
   }

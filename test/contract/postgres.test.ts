@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRunSettings, isSluiceError, openBackend, runPipeline, type RunOptions } from '../../src/index.js';
 import type { TargetRow, TargetSpec } from '../../src/backends/backend.js';
-import { sluice, tempDir } from '../support/cli.js';
+import { ROOT, sluice, tempDir } from '../support/cli.js';
 import { HAVE_PG, PG_SKIPPED, PG_URL, freshPgSchema, schemaUrl, type PgScratch } from '../support/pg.js';
 
 /** What only PostgreSQL has: connections, SQLSTATEs, 63-byte identifiers, advisory locks. */
@@ -163,5 +163,40 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
     const inPublic = await pg.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename = 'things'");
     expect(inPublic).toEqual([{ n: 0 }]);
     expect(schemaUrl(pg.schema)).toBe(pg.url);
+  });
+
+  it('no command shows the password: tables, hints, errors and the commands they suggest all say ***', () => {
+    const secret = new URL(pg.url).password;
+    expect(secret.length).toBeGreaterThan(0);
+    cpSync(path.join(ROOT, 'examples', 'capstone'), dir, { recursive: true });
+    const commands: string[][] = [
+      ['run', '--config', 'sluice.yaml'],
+      ['runs'],
+      ['runs', '--pipeline', 'nothing-here'],
+      ['status'],
+      ['status', '--pipeline', 'nothing-here'],
+      ['lineage', '--run', '1'],
+      ['lineage', '--key', 'evt-005'],
+      ['lineage', '--key', 'no-such-key'],
+      ['lineage', '--pipeline', 'nothing-here'],
+      ['dead-letters', 'list'],
+      ['dead-letters', 'list', '--reason', 'transform_error'],
+      ['dead-letters', 'show', '999'],
+      ['dead-letters', 'purge', '--run', '1'],
+      ['dead-letters', 'purge'],
+      ['dead-letters', 'replay', '--pipeline', 'nothing-here'],
+      ['watermark', 'show', '--pipeline', 'nothing-here'],
+      ['watermark', 'set', '2000-01-01T00:00:00Z', '--pipeline', 'capstone'],
+      ['watermark', 'reset', '--pipeline', 'capstone'],
+      ['export', '--table', 'no_such_table', '--output', 'out.csv'],
+    ];
+    const shown = commands.map((args) => {
+      const result = sluice([...args, '--db', pg.url], { cwd: dir });
+      return { args: args.join(' '), code: result.code, out: result.stdout + result.stderr };
+    });
+    // Each command said something (a table, a hint or an error), none of it the password.
+    for (const { args, out } of shown) expect(out.trim(), args).not.toBe('');
+    expect(shown.filter(({ out }) => out.includes(secret)).map(({ args, out }) => `${args}: ${out}`)).toEqual([]);
+    expect(shown.filter(({ out }) => out.includes(':***@')).length).toBeGreaterThan(5);
   });
 });

@@ -79,6 +79,7 @@ describe('on the capstone ledger', () => {
     ]);
     expect(json<unknown[]>(ok(sluice(['runs', '--db', db, '--limit', '1', '--json'])))).toHaveLength(1);
     expect(ok(sluice(['runs', '--db', db, '--status', 'failed'])).stderr).toContain('nothing yet: no failed runs');
+    expect(ok(sluice(['runs', '--db', db, '--status', 'failed', '--pipeline', 'nope'])).stderr).toContain('nothing yet: no failed runs of pipeline nope in');
     expect(sluice(['runs', '--db', db, '--status', 'done']).code).toBe(2);
     expect(sluice(['runs', '--db', db, '--limit', '0']).code).toBe(2);
   });

@@ -11,7 +11,7 @@ import {
   type PurgeResult,
 } from '../../index.js';
 import { EXIT } from '../exit-codes.js';
-import { action, ALL_PIPELINES, commonFlags, dbOf, ONE_PIPELINE, positiveInt, quote, where, type CommonFlags } from '../inspect-flags.js';
+import { action, ALL_PIPELINES, commonFlags, dbOf, shownDb, ONE_PIPELINE, positiveInt, quote, where, type CommonFlags } from '../inspect-flags.js';
 import { printJson, say } from '../output.js';
 import { formatInstant, oneLine, plural, renderPairs, renderTable, type Column } from '../table.js';
 import { shownPath } from '../shown-path.js';
@@ -74,7 +74,7 @@ function showList(result: DeadLetterList, flags: ListFlags): void {
   const letters = result.dead_letters;
   const hidden = result.replayed_hidden > 0 && flags.all !== true ? `; ${result.replayed_hidden} replayed ones hidden (--all shows them)` : '';
   if (letters.length === 0) {
-    say(`nothing yet: no dead letters${flags.run === undefined ? '' : ` of run ${flags.run}`}${flags.reason === undefined ? '' : ` with reason ${flags.reason}`} in ${dbOf(flags)}${hidden}`);
+    say(`nothing yet: no dead letters${flags.run === undefined ? '' : ` of run ${flags.run}`}${flags.reason === undefined ? '' : ` with reason ${flags.reason}`} in ${shownDb(flags)}${hidden}`);
     return;
   }
   const mixed = flags.pipeline === undefined && new Set(letters.map((d) => d.pipeline)).size > 1;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { keyHistory, lineageByStep, LINEAGE_STEPS, SluiceError, type KeyHistory, type LineageReport } from '../../index.js';
 import { EXIT } from '../exit-codes.js';
-import { action, ALL_PIPELINES, commonFlags, dbOf, positiveInt, where, type CommonFlags } from '../inspect-flags.js';
+import { action, ALL_PIPELINES, commonFlags, dbOf, shownDb, positiveInt, where, type CommonFlags } from '../inspect-flags.js';
 import { printJson, say } from '../output.js';
 import { oneLine, plural, renderPairs, renderTable, type Column } from '../table.js';
 import { shownPath } from '../shown-path.js';
@@ -31,7 +31,7 @@ export function registerLineage(program: Command, setExit: (code: number) => voi
         if (flags.key !== undefined) return showKey(await keyHistory({ db, pipeline: flags.pipeline, key: flags.key, runId: flags.run }), flags);
         const report = await lineageByStep({ db, pipeline: flags.pipeline, runId: flags.run });
         if (flags.json === true) printJson(report);
-        else if (report === null) say(`nothing yet: no runs${flags.pipeline === undefined ? '' : ` of pipeline ${flags.pipeline}`} in ${db}`);
+        else if (report === null) say(`nothing yet: no runs${flags.pipeline === undefined ? '' : ` of pipeline ${flags.pipeline}`} in ${shownDb(flags)}`);
         else process.stdout.write(`${formatByStep(report)}\n`);
         return EXIT.ok;
       }),
@@ -62,7 +62,7 @@ function showKey(history: KeyHistory, flags: LineageFlags): number {
     return EXIT.ok;
   }
   if (history.history.length === 0 && history.current.length === 0) {
-    say(`no lineage for key ${JSON.stringify(history.key)} in ${dbOf(flags)}${flags.run === undefined ? '' : ` (run ${flags.run})`}`);
+    say(`no lineage for key ${JSON.stringify(history.key)} in ${shownDb(flags)}${flags.run === undefined ? '' : ` (run ${flags.run})`}`);
     return EXIT.ok;
   }
   process.stdout.write(`${formatKey(history, flags)}\n`);

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { listRuns, type RunListEntry } from '../../index.js';
 import { EXIT } from '../exit-codes.js';
-import { action, ALL_PIPELINES, commonFlags, dbOf, positiveInt, type CommonFlags } from '../inspect-flags.js';
+import { action, ALL_PIPELINES, commonFlags, dbOf, shownDb, positiveInt, type CommonFlags } from '../inspect-flags.js';
 import { printJson, say } from '../output.js';
 import { formatDuration, formatInstant, oneLine, renderTable, SCREEN_WIDTH, truncate, type Column } from '../table.js';
 
@@ -25,7 +25,7 @@ export function registerRuns(program: Command, setExit: (code: number) => void):
           return EXIT.ok;
         }
         if (runs.length === 0) {
-          say(nothingYet(db, flags));
+          say(nothingYet(shownDb(flags), flags));
           return EXIT.ok;
         }
         process.stdout.write(`${formatRuns(runs, flags.pipeline === undefined)}\n`);
@@ -36,8 +36,9 @@ export function registerRuns(program: Command, setExit: (code: number) => void):
 }
 
 function nothingYet(db: string, flags: RunsFlags): string {
-  const which = [flags.status, flags.pipeline === undefined ? '' : `of pipeline ${flags.pipeline}`].filter((s) => s !== undefined && s !== '').join(' ');
-  return `nothing yet: no ${which === '' ? '' : `${which} `}runs in ${db}`;
+  const status = flags.status === undefined ? '' : `${flags.status} `;
+  const of = flags.pipeline === undefined ? '' : ` of pipeline ${flags.pipeline}`;
+  return `nothing yet: no ${status}runs${of} in ${db}`;
 }
 
 /** The run table, then one line per run that failed or skipped files, saying why. */

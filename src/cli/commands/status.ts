@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { pipelineStatus, type PipelineStatus, type UnfinishedRun } from '../../index.js';
 import { EXIT } from '../exit-codes.js';
-import { action, ALL_PIPELINES, commonFlags, dbOf, where, type CommonFlags } from '../inspect-flags.js';
+import { action, ALL_PIPELINES, commonFlags, dbOf, shownDb, where, type CommonFlags } from '../inspect-flags.js';
 import { printJson, say } from '../output.js';
 import { formatDuration, formatInstant, oneLine, plural, renderPairs, SCREEN_WIDTH, truncate } from '../table.js';
 import { shownPath } from '../shown-path.js';
@@ -19,7 +19,7 @@ export function registerStatus(program: Command, setExit: (code: number) => void
       }
       if (statuses.length === 0) {
         const which = flags.pipeline === undefined ? '' : ` of pipeline ${flags.pipeline}`;
-        say(`nothing yet: no runs${which} in ${db}`);
+        say(`nothing yet: no runs${which} in ${shownDb(flags)}`);
         return EXIT.ok;
       }
       process.stdout.write(`${statuses.map((s) => formatStatus(s, flags)).join('\n\n')}\n`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resetWatermark, setWatermark, showWatermark, SluiceError, type WatermarkChange, type WatermarkInfo } from '../../index.js';
 import { EXIT } from '../exit-codes.js';
-import { action, ALL_PIPELINES, commonFlags, dbOf, ONE_PIPELINE, where, type CommonFlags } from '../inspect-flags.js';
+import { action, ALL_PIPELINES, commonFlags, dbOf, shownDb, ONE_PIPELINE, where, type CommonFlags } from '../inspect-flags.js';
 import { printJson, say } from '../output.js';
 import { formatInstant, renderTable, type Column } from '../table.js';
 
@@ -22,7 +22,7 @@ export function registerWatermark(program: Command, setExit: (code: number) => v
     action(setExit, async (flags: CommonFlags) => {
       const infos = await showWatermark({ db: dbOf(flags), pipeline: flags.pipeline });
       if (flags.json === true) printJson(infos);
-      else if (infos.length === 0) say(`nothing yet: no watermark${flags.pipeline === undefined ? '' : ` for pipeline ${flags.pipeline}`} in ${dbOf(flags)}`);
+      else if (infos.length === 0) say(`nothing yet: no watermark${flags.pipeline === undefined ? '' : ` for pipeline ${flags.pipeline}`} in ${shownDb(flags)}`);
       else showInfos(infos, flags);
       return EXIT.ok;
     }),
