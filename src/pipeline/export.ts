@@ -6,6 +6,7 @@ import { describeErrno, isSluiceError, SluiceError } from '../core/errors.js';
 import { RowBatcher, type RowBatch } from '../core/row-batch.js';
 import { DEFAULT_LIMITS, type Format } from '../core/settings.js';
 import { decodeFile, detectFormat, type DecodedRecord } from '../stages/decode/index.js';
+import { refuseDatabaseAsOutput } from './output-guard.js';
 import { exportRecords, interruptOnSignals, type ExportFormat, type ExportResult, type RowSource } from '../stages/export/index.js';
 
 export { EXPORT_FORMATS } from '../stages/export/index.js';
@@ -45,6 +46,7 @@ const FORMAT_BY_EXTENSION: Readonly<Record<string, ExportFormat>> = { '.json': '
 /** `sluice export --db --table`: a table of the database, written atomically. */
 export async function exportTable(options: ExportTableOptions): Promise<ExportResult> {
   const format = options.format ?? exportFormatOf(options.output);
+  refuseDatabaseAsOutput(options.db, options.output);
   const backend = await openBackend(options.db, { mustExist: true, readonly: true });
   try {
     return await exportBackendTable(backend, { ...options, format });

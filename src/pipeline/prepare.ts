@@ -8,6 +8,7 @@ import { Normalizer } from '../stages/normalize/index.js';
 import { loadTransform, type TransformFn } from '../stages/transform/index.js';
 import type { CursorSpec } from '../stages/watermark/index.js';
 import { exportFormatOf } from './export.js';
+import { refuseDatabaseAsOutput, requireOutputDirectory } from './output-guard.js';
 
 /** What a run needs before it touches the database; every problem here is exit 2. */
 export interface PreparedRun {
@@ -22,7 +23,11 @@ export interface PreparedRun {
 
 export async function prepareRun(settings: RunSettings, warn: (message: string) => void): Promise<PreparedRun> {
   const flow = await prepareRules(settings, warn);
-  if (settings.output !== null) exportFormatOf(settings.output);
+  if (settings.output !== null) {
+    exportFormatOf(settings.output);
+    requireOutputDirectory(settings.output);
+    refuseDatabaseAsOutput(settings.db, settings.output);
+  }
   return { ...flow, files: await discoverFiles(settings) };
 }
 

@@ -3,7 +3,7 @@
  * a working directory, exact messages on stderr, exit codes, files on disk.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -153,6 +153,32 @@ describe('sluice export --db --table', () => {
     const result = sluice('export', '--db', 'data/sluice.db', '--table', 'nope', '--output', 'data/x.csv');
     expect(result.code).toBe(1);
     expect(result.stderr.split('\n')[0]).toBe('error: cannot export table "nope": there is no such table in data/sluice.db');
+  });
+
+  it('refuses to export onto the database itself, or a link to it: exit 2, the database intact', () => {
+    sluice('run', '--db', 'data/sluice.db', '--table', 'employees', '--input', 'data/sample_input.json', '--quiet');
+    const before = read('data/sluice.db');
+    const result = sluice('export', '--db', 'data/sluice.db', '--table', 'employees', '--output', 'data/sluice.db', '--format', 'csv');
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe('error: --output data/sluice.db is the database data/sluice.db: exporting there would replace the database');
+    symlinkSync('sluice.db', join(cwd, 'data', 'link.csv'));
+    expect(sluice('export', '--db', 'data/sluice.db', '--table', 'employees', '--output', 'data/link.csv').code).toBe(2);
+    expect(read('data/sluice.db')).toBe(before);
+    expect(sluice('export', '--db', 'data/sluice.db', '--table', 'employees', '--output', 'data/exported.csv').code).toBe(0);
+  });
+
+  it('run --output: the same refusal, and a missing directory, before anything is loaded (exit 2)', () => {
+    const missing = sluice('run', '--db', 'data/new.db', '--table', 'employees', '--input', 'data/sample_input.json', '--output', 'nodir/out.csv');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot write --output nodir/out.csv: directory nodir does not exist');
+    expect(missing.stderr).toContain('mkdir -p nodir');
+    expect(existsSync(join(cwd, 'data', 'new.db'))).toBe(false);
+    // A database file with an export's extension (run's --format is the input's).
+    sluice('run', '--db', 'data/store.json', '--table', 'employees', '--input', 'data/sample_input.json', '--quiet');
+    const onto = sluice('run', '--db', 'data/store.json', '--table', 'employees', '--input', 'data/sample_input.json', '--output', 'data/store.json');
+    expect(onto.code).toBe(2);
+    expect(onto.stderr).toContain('--output data/store.json is the database data/store.json');
+    expect(sluice('status', '--db', 'data/store.json').code).toBe(0);
   });
 });
 
