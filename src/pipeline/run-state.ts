@@ -130,12 +130,19 @@ export interface RunEnd {
 
 /**
  * Completes the run in one transaction: the replace swap, the watermark and the run's status.
- * The watermark advances only when every file loaded: a failed file may hold records that a
- * fixed re-delivery must still be able to load.
+ * The watermark advances, and replace swaps its table in, only when every file loaded: a failed
+ * file may hold records that a fixed re-delivery must still be able to load, and a table
+ * swapped in without them would lose the rows they had.
  */
 export async function finishRun(backend: Backend, settings: RunSettings, commit: CommitContext, end: RunEnd): Promise<RunSummary> {
   const failed = end.reports.find((r) => r.status === 'failed');
   const completion: RunCompletion = { start: end.start, failure: failed === undefined ? null : (failed.error ?? ''), swap: end.swap ?? false };
+  if (completion.swap && failed !== undefined) {
+    end.warnings.push(
+      `table ${settings.table} was not replaced: ${failed.path} failed, and replace swaps in a new table only when every file loads; ` +
+        'the table keeps its rows from before this run (fix the file and run again: every file is read again)',
+    );
+  }
   await backend.transaction(async (tx) => completeRun(tx, settings, commit, completion));
   const run = (await backend.ledger.getRun(commit.runId)) as RunRow;
   return summarize(backend, settings, run, end);
@@ -157,7 +164,7 @@ export async function completeRun(tx: BackendTx, settings: RunSettings, commit: 
   const max = commit.maxCursor;
   const advance = !failed && max !== null && (start === null || compareSortable(max.sortable, start.sortable) > 0);
   if (settings.strategy === 'replace') {
-    if (completion.swap && !stopped) {
+    if (completion.swap && !failed) {
       await tx.ensureTarget(targetSpec(commit));
       await tx.swapTable(commit.table, settings.table);
     } else {

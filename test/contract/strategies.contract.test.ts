@@ -83,6 +83,33 @@ forEachBackend('contract: merge strategies', (db) => {
     expect(await tableRows(t, 'people')).toEqual([{ id: '4', name: 'dan', age: '33' }]);
   });
 
+  it('replace swaps nothing in while a file fails: the table keeps its rows until every file loads', async () => {
+    const t = db();
+    const [a, b] = [path.join(t.dir, 'a.csv'), path.join(t.dir, 'b.csv')];
+    writeFileSync(a, 'id,name\n1,ann\n');
+    writeFileSync(b, 'id,name\n3,cid\n');
+    const options = { input: [a, b], strategy: 'replace', key: 'id', table: 'people' };
+    await run(t, options);
+    writeFileSync(b, 'id,name\n3,"cid\n'); // a quote never closed: the file fails
+    writeFileSync(a, 'id,name\n1,ANN\n');
+    const failed = await run(t, options);
+    expect(failed).toMatchObject({ status: 'succeeded', files_failed: 1, target_rows: 2 });
+    expect(failed.warnings.join('\n')).toContain('table people was not replaced');
+    expect(await tableRows(t, 'people')).toEqual([
+      { id: '1', name: 'ann' },
+      { id: '3', name: 'cid' },
+    ]);
+    await withBackend(t, async (backend) => {
+      expect(await backend.tableExists(`_sluice_shadow_${failed.run_id}`)).toBe(false);
+    });
+    writeFileSync(b, 'id,name\n3,CID\n');
+    expect(await run(t, options)).toMatchObject({ files_loaded: 2, target_rows: 2 });
+    expect(await tableRows(t, 'people')).toEqual([
+      { id: '1', name: 'ANN' },
+      { id: '3', name: 'CID' },
+    ]);
+  });
+
   it('append: a file failed after committing part of it is read on from there by the next run, not loaded twice', async () => {
     const t = db();
     const file = path.join(t.dir, 'broken.csv');
