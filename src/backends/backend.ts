@@ -106,6 +106,8 @@ export interface Backend {
    * one by one. Everything committed is synced before this returns, however `work` ends.
    */
   bulkLoad<T>(work: () => Promise<T>): Promise<T>;
+  /** The columns sluice keeps the table unique by (its key index from a keyed load); [] if none. */
+  keyColumns(table: string): Promise<string[]>;
   close(): Promise<void>;
 }
 

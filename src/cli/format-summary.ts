@@ -1,7 +1,6 @@
-import type { RunSummary } from '../index.js';
+import type { ExportResult, RunSummary } from '../index.js';
 import { shownPath } from './shown-path.js';
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+import { plural } from './table.js';
 
 /** The run summary for people: one headline, then the counters that reconcile. */
 export function formatSummary(s: RunSummary): string {
@@ -20,10 +19,7 @@ export function formatSummary(s: RunSummary): string {
   for (const warning of s.warnings) lines.push(`  note: ${warning}`);
   const hint = rejectedHint(s);
   if (hint !== null) lines.push(`  see the rejected records: ${hint}`);
-  if (s.export) {
-    const e = s.export;
-    lines.push(e.status === 'dry-run' ? `Would export ${e.exported} records to ${e.path}` : `Exported ${e.exported} records to ${e.path} (atomic write)`);
-  }
+  if (s.export) lines.push(exportedLine(s.export));
   if (s.dry_run) lines.push('  dry run: nothing was committed');
   return lines.join('\n');
 }
@@ -34,6 +30,13 @@ export function formatSummary(s: RunSummary): string {
  * waiting letters instead of this run's.
  */
 function rejectedHint(s: RunSummary): string | null {
-  if (s.rejected > s.dead_letters && !s.dry_run) return `sluice dead-letters list --db ${s.db} --pipeline ${s.pipeline}`;
+  // A dry run committed no letters: there is nothing to list.
+  if (s.dry_run) return null;
+  if (s.rejected > s.dead_letters) return `sluice dead-letters list --db ${s.db} --pipeline ${s.pipeline}`;
   return s.dead_letters > 0 ? `sluice dead-letters list --db ${s.db} --run ${s.run_id}` : null;
+}
+
+/** What an export wrote (or, dry, would write). */
+export function exportedLine(e: ExportResult): string {
+  return e.status === 'dry-run' ? `Would export ${plural(e.exported, 'record')} to ${e.path}` : `Exported ${plural(e.exported, 'record')} to ${e.path} (atomic write)`;
 }

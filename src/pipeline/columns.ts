@@ -1,6 +1,7 @@
 import type { Fields } from '../core/record.js';
 import type { FieldType } from '../core/settings.js';
 import type { ColumnSpec, ColumnType } from '../backends/backend.js';
+import { isMetaColumn } from '../backends/sql.js';
 
 const COLUMN_TYPES: Record<FieldType, ColumnType> = {
   string: 'text',
@@ -14,40 +15,84 @@ const COLUMN_TYPES: Record<FieldType, ColumnType> = {
  * The target's data columns: the union of the records' fields in first-seen order, typed where
  * the user declared a type. `version` changes whenever a column is added, so the table is
  * altered only then.
+ *
+ * A field is stored in the column of its name, with two exceptions, each noted once: a field
+ * named like sluice's own columns (`_sluice_*`, as in an `export --with-meta` file loaded again)
+ * is not stored, since sluice writes its own; and a field that differs from a column only in
+ * case (`ID` beside `id`, kept apart by --no-normalize) is stored as `ID_2`, since SQLite does
+ * not tell such names apart (and PostgreSQL then gets the same table).
  */
 export class ColumnSet {
+  /** Column name → type, in first-seen order. */
   private readonly names = new Map<string, ColumnType>();
-  private ordered: string[] | null = null;
+  /** Field name → the column storing it, or null for a field not stored. */
+  private readonly columnOf = new Map<string, string | null>();
+  /** The field each column reads, in column order (rebuilt when a column is added). */
+  private fieldsInOrder: string[] | null = null;
   version = 0;
 
   constructor(
     private readonly types: Readonly<Record<string, FieldType>>,
     existing: readonly ColumnSpec[] = [],
+    private readonly note: (message: string) => void = () => {},
   ) {
-    for (const column of existing) this.names.set(column.name, column.type);
+    for (const column of existing) {
+      this.names.set(column.name, column.type);
+      this.columnOf.set(column.name, column.name);
+    }
   }
 
-  /** Adds the record's new fields; returns them (empty most of the time). */
+  /** Adds the record's new fields; returns the columns added (empty most of the time). */
   observe(fields: Fields): string[] {
     let added: string[] | null = null;
     for (const name in fields) {
-      if (this.names.has(name)) continue;
+      if (this.columnOf.has(name)) continue;
+      const column = this.columnFor(name);
+      this.columnOf.set(name, column);
+      if (column === null) continue;
       const declared = Object.hasOwn(this.types, name) ? this.types[name] : undefined;
-      this.names.set(name, declared ? COLUMN_TYPES[declared] : 'any');
-      (added ??= []).push(name);
+      this.names.set(column, declared ? COLUMN_TYPES[declared] : 'any');
+      (added ??= []).push(column);
     }
     if (added === null) return [];
     this.version += 1;
-    this.ordered = null;
+    this.fieldsInOrder = null;
     return added;
+  }
+
+  private columnFor(field: string): string | null {
+    if (isMetaColumn(field)) {
+      this.note(`field "${field}" is named like sluice's own columns (_sluice_*): its values are not stored, sluice writes its own`);
+      return null;
+    }
+    const clash = this.caseTwin(field);
+    if (clash === undefined) return field;
+    let n = 2;
+    while (this.caseTwin(`${field}_${n}`) !== undefined) n += 1;
+    const renamed = `${field}_${n}`;
+    this.note(`field "${field}" differs from column "${clash}" only in case, which SQLite does not tell apart: stored as "${renamed}"`);
+    return renamed;
+  }
+
+  /** The column whose name equals `name` but for case. Runs only for a field not seen before. */
+  private caseTwin(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    for (const column of this.names.keys()) if (column.toLowerCase() === lower) return column;
+    return undefined;
   }
 
   /** A record's values in column order (what TargetRow.values holds); call observe first. */
   valuesOf(fields: Fields): unknown[] {
-    const names = (this.ordered ??= [...this.names.keys()]);
-    const values = new Array<unknown>(names.length);
-    for (let i = 0; i < names.length; i += 1) values[i] = fields[names[i] as string];
+    const order = (this.fieldsInOrder ??= this.fieldOfEachColumn());
+    const values = new Array<unknown>(order.length);
+    for (let i = 0; i < order.length; i += 1) values[i] = fields[order[i] as string];
     return values;
+  }
+
+  private fieldOfEachColumn(): string[] {
+    const fieldOf = new Map<string, string>();
+    for (const [field, column] of this.columnOf) if (column !== null) fieldOf.set(column, field);
+    return [...this.names.keys()].map((column) => fieldOf.get(column) ?? column);
   }
 
   /** Makes sure a column exists even before any record has it (the key of a keyed table). */

@@ -19,6 +19,8 @@ export interface PreparedRun {
   rules: ValidateRules;
   key: string | null;
   cursor: CursorSpec | null;
+  /** Notes for the run's summary (a renamed field, a field not stored). */
+  warn: (message: string) => void;
 }
 
 export async function prepareRun(settings: RunSettings, warn: (message: string) => void): Promise<PreparedRun> {
@@ -28,11 +30,11 @@ export async function prepareRun(settings: RunSettings, warn: (message: string) 
     requireOutputDirectory(settings.output);
     refuseDatabaseAsOutput(settings.db, settings.output);
   }
-  return { ...flow, files: await discoverFiles(settings) };
+  return { ...flow, files: await discoverFiles(settings), warn };
 }
 
 /** The record rules of a pipeline (normalize, transform, validate, key, cursor), without its files. */
-export async function prepareRules(settings: RunSettings, warn: (message: string) => void): Promise<Omit<PreparedRun, 'files'>> {
+export async function prepareRules(settings: RunSettings, warn: (message: string) => void): Promise<Omit<PreparedRun, 'files' | 'warn'>> {
   const normalizer = new Normalizer(settings.normalize, warn);
   const name = (field: string): string => normalizer.fieldName(field);
   // Null prototype: a field named "constructor" must not find Object's constructor. Re-parented

@@ -28,7 +28,7 @@ export async function runContext(backend: Backend, settings: RunSettings, prepar
   const writeTable = replace ? shadowTable(runId) : settings.table;
   const writeColumns = replace ? (await backend.tableColumns(writeTable)).filter((c) => !isMetaColumn(c.name)) : targetColumns;
   inheritColumnTypes(prepared.rules.types as Record<string, FieldType>, writeColumns);
-  const columns = new ColumnSet(prepared.rules.types, writeColumns);
+  const columns = new ColumnSet(prepared.rules.types, writeColumns, prepared.warn);
   if (tableKey !== null) columns.include(tableKey);
   const cursorType = prepared.cursor === null ? null : prepared.cursor.type === 'timestamp' ? 'text' : 'real';
   const commit: CommitContext = {

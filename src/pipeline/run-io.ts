@@ -44,6 +44,8 @@ export interface RunIo {
 export function runIo(observer: RunObserver): RunIo {
   const warnings: string[] = [];
   const warn = (message: string): void => {
+    // Parallel workers each note what they meet: the summary says it once.
+    if (warnings.includes(message)) return;
     warnings.push(message);
     observer.warn(message);
   };

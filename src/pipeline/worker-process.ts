@@ -59,7 +59,7 @@ async function work(start: WorkerStart): Promise<number> {
   const progress = { records: 0, bytesRead: 0, filesDone: 0 };
   let read = 0;
   const warn = (message: string): void => post({ type: 'warn', message });
-  const prepared = { ...(await prepareRules(settings, warn)), files: [] };
+  const prepared = { ...(await prepareRules(settings, warn)), files: [], warn };
   const backend = await openBackend(settings.db);
   try {
     const lock = await join(backend, settings.pipeline, start.runId);

@@ -83,6 +83,29 @@ forEachBackend('contract: merge strategies', (db) => {
     expect(await tableRows(t, 'people')).toEqual([{ id: '4', name: 'dan', age: '33' }]);
   });
 
+  it('a table kept unique by a key refuses append and another key before the run starts; replace may change it', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'people.csv');
+    writeFileSync(file, 'id,name\n1,ann\n');
+    await run(t, { input: [file], strategy: 'update', key: 'id', table: 'people' });
+    writeFileSync(file, 'id,name\n1,bob\n');
+    await expect(run(t, { input: [file], strategy: 'append', table: 'people' })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'table people is kept unique by id (an earlier load merged it by --key id); --strategy append would add a second row for a key it holds',
+    });
+    await expect(run(t, { input: [file], strategy: 'upsert-newer', key: 'name', cursor: 'id', table: 'people' })).rejects.toMatchObject({
+      message: 'table people is merged by key id; this run asks for --key name',
+    });
+    expect(await tableRows(t, 'people')).toEqual([{ id: '1', name: 'ann' }]);
+    await withBackend(t, async (backend) => expect(await backend.keyColumns('people')).toEqual(['id']));
+    // replace builds a new table: keyed by name from then on.
+    expect(await run(t, { input: [file], strategy: 'replace', key: 'name', table: 'people' })).toMatchObject({ status: 'succeeded', target_rows: 1 });
+    await withBackend(t, async (backend) => expect(await backend.keyColumns('people')).toEqual(['name']));
+    writeFileSync(file, 'id,name\n2,bob\n');
+    expect(await run(t, { input: [file], strategy: 'update', key: 'name', table: 'people' })).toMatchObject({ target_rows: 1 });
+    expect(await tableRows(t, 'people')).toEqual([{ id: '2', name: 'bob' }]);
+  });
+
   it('replace swaps nothing in while a file fails: the table keeps its rows until every file loads', async () => {
     const t = db();
     const [a, b] = [path.join(t.dir, 'a.csv'), path.join(t.dir, 'b.csv')];

@@ -94,6 +94,26 @@ forEachBackend('contract: values and names', (db) => {
     });
   });
 
+  it('names equal but for case become NAME_2, and _sluice_* fields are not stored: each noted, the load goes on', async () => {
+    const t = db();
+    const [one, two] = [path.join(t.dir, 'one.csv'), path.join(t.dir, 'two.csv')];
+    writeFileSync(one, 'id,ID,_sluice_source\n1,2,elsewhere.csv:9\n');
+    writeFileSync(two, 'Id,name\n3,cid\n');
+    const summary = await run(t, { input: [one, two], normalize: false });
+    expect(summary).toMatchObject({ status: 'succeeded', loaded: 2, target_rows: 2 });
+    expect(summary.warnings).toEqual([
+      'field "ID" differs from column "id" only in case, which SQLite does not tell apart: stored as "ID_2"',
+      `field "_sluice_source" is named like sluice's own columns (_sluice_*): its values are not stored, sluice writes its own`,
+      'field "Id" differs from column "id" only in case, which SQLite does not tell apart: stored as "Id_3"',
+    ]);
+    expect(await tableRows(t, 'records')).toEqual([
+      { id: '1', ID_2: '2', Id_3: null, name: null },
+      { id: null, ID_2: null, Id_3: '3', name: 'cid' },
+    ]);
+    const [row] = await tableRows(t, 'records', true);
+    expect(row?._sluice_source).toBe(`${one}:2`);
+  });
+
   it('keys keep their type: a JSON number key and its text are merged as the table stores them', async () => {
     const t = db();
     const file = path.join(t.dir, 'keys.ndjson');

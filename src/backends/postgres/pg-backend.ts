@@ -181,6 +181,10 @@ export class PostgresBackend implements Backend {
     return this.standalone(() => this.target.countRows(table));
   }
 
+  async keyColumns(table: string): Promise<string[]> {
+    return this.standalone(() => this.target.keyColumns(table));
+  }
+
   async *streamRowBatches(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<RowBatch> {
     const info = await this.standalone(() => this.target.info(table));
     if (info === null) return;

@@ -201,6 +201,19 @@ export class PgTarget {
   }
 
   /** replace: the shadow becomes the table, its indexes renamed along so the names stay derivable. */
+  /** Columns of the table's unique sluice key index (named by indexName, shadows renamed on swap). */
+  async keyColumns(table: string): Promise<string[]> {
+    const info = await this.info(table);
+    if (info === null) return [];
+    const sql = `SELECT a.attname AS physical FROM pg_index x
+      JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+      JOIN pg_class i ON i.oid = x.indexrelid
+      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey)
+      WHERE x.indisunique AND n.nspname = current_schema() AND t.relname = $1 AND i.relname = $2`;
+    const result = await this.session.query<{ physical: string }>(sql, [physicalName(table), indexName(table, 'key')]);
+    return result.rows.map((row) => info.byPhysical.get(row.physical)?.name ?? row.physical);
+  }
+
   async swapTable(shadow: string, table: string): Promise<void> {
     checkTableName(table);
     await this.session.query(`DROP TABLE IF EXISTS ${quoteIdent(table)}`, undefined, `replacing table ${table}`);

@@ -104,6 +104,10 @@ export class SqliteBackend implements Backend {
     return this.target.countRows(table);
   }
 
+  async keyColumns(table: string): Promise<string[]> {
+    return this.target.keyColumns(table);
+  }
+
   async *streamRowBatches(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<RowBatch> {
     yield* this.target.iterate(table, options.withMeta ?? false, STREAM_BATCH_ROWS);
   }

@@ -99,6 +99,13 @@ export class SqliteTarget {
     }
   }
 
+  /** Columns of the table's unique `…__sluice_key` indexes (a replaced table keeps its shadow's name). */
+  keyColumns(table: string): string[] {
+    const sql = `SELECT DISTINCT i.name AS c FROM pragma_index_list(?) AS l, pragma_index_info(l.name) AS i
+      WHERE l."unique" = 1 AND l.name LIKE '%\\_\\_sluice\\_key' ESCAPE '\\'`;
+    return (this.db.prepare(sql).all(table) as { c: string }[]).map((row) => row.c);
+  }
+
   lookupExisting(table: string, keyColumn: string, keys: readonly unknown[]): ExistingRow[] {
     if (keys.length === 0) return [];
     const sql = `SELECT t.${quoteIdent(keyColumn)} AS k, t.${META.cursor} AS c, t.${META.runId} AS r, t.${META.seq} AS s

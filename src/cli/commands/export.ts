@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { convertFile, EXPORT_FORMATS, exportTable, FORMATS, SluiceError, type ExportFormat, type ExportResult, type Format } from '../../index.js';
+import { exportedLine } from '../format-summary.js';
 import { dbOf } from '../inspect-flags.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, reportError, say } from '../output.js';
@@ -72,11 +73,8 @@ function report(result: ExportResult, json: boolean): void {
     printJson({ status: result.status, exported: result.exported, format: result.format, path: result.path, backup: result.backup });
     return;
   }
-  if (result.status === 'dry-run') {
-    say(`Would export ${result.exported} records to ${result.path}`);
-    return;
-  }
-  say(`Exported ${result.exported} records to ${result.path} (atomic write)`);
+  say(exportedLine(result));
+  if (result.status === 'dry-run') return;
   if (result.backup !== null) say(`Previous file kept as ${result.backup}`);
 }
 
