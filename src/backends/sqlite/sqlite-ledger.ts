@@ -129,8 +129,17 @@ export class SqliteLedger implements Ledger {
     this.db.prepare('UPDATE _sluice_locks SET heartbeat_at = ?, run_id = ? WHERE pipeline = ? AND pid = ?').run(now(), runId, pipeline, pid);
   }
 
+  /**
+   * Never throws, like PostgreSQL's: it runs in `finally` blocks, where a failure (a full disk)
+   * would hide the error that ended the run. A row left behind names a process that has ended,
+   * which the next run finds stale and takes over.
+   */
   async releaseLock(pipeline: string, pid: number): Promise<void> {
-    this.db.prepare('DELETE FROM _sluice_locks WHERE pipeline = ? AND pid = ?').run(pipeline, pid);
+    try {
+      this.db.prepare('DELETE FROM _sluice_locks WHERE pipeline = ? AND pid = ?').run(pipeline, pid);
+    } catch {
+      // see above
+    }
   }
 
   // Parallel workers. The `_sluice_locks` row names the run and one live worker of it; every
