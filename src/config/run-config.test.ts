@@ -41,4 +41,29 @@ describe('buildRunSettings', () => {
     writeFileSync(file, 'bach-size: 5\n');
     expect(() => buildRunSettings({ config: file })).toThrow(/unknown setting "bach-size"/);
   });
+
+  it('a config value of the wrong shape names its setting, and never counts as something else', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sluice-config-'));
+    const file = path.join(dir, 'sluice.yaml');
+    const settings = (yaml: string): unknown => {
+      writeFileSync(file, `input: [a.csv]\n${yaml}\n`);
+      return buildRunSettings({ config: file });
+    };
+    // YAML 1.2 reads `no` as text: it used to switch normalizing on.
+    expect(() => settings('normalize: no')).toThrow(`config file ${file}: normalize must be true or false; found "no"`);
+    expect(settings('normalize: false')).toMatchObject({ normalize: false });
+    expect(() => settings('key: [a, b]')).toThrow(`config file ${file}: key must be a single value; found ["a","b"]`);
+    expect(() => settings('require: [{a: 1}]')).toThrow(/require must be a value or a list of values/);
+    expect(() => settings('type: { v: number }\ntypes: { w: number }')).toThrow(/"type" and "types" are the same setting/);
+    expect(() => settings('no-normalize: true')).toThrow(/unknown setting "no-normalize"/);
+  });
+
+  it('--input or --source-dir on the command line replaces what the config file reads', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sluice-config-'));
+    const file = path.join(dir, 'sluice.yaml');
+    writeFileSync(file, 'input: [data.csv]\ntable: t\n');
+    expect(buildRunSettings({ config: file, sourceDir: 'drops' })).toMatchObject({ inputs: [], sourceDir: 'drops', table: 't' });
+    writeFileSync(file, 'source-dir: drops\npattern: "*.json"\n');
+    expect(buildRunSettings({ config: file, input: ['x.csv'] })).toMatchObject({ inputs: ['x.csv'], sourceDir: null, pattern: '*' });
+  });
 });

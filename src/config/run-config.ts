@@ -73,6 +73,12 @@ const FILE_KEYS: Record<string, keyof RunOptions> = {
 /** Flags override the config file, which overrides the defaults. The result is frozen. */
 export function buildRunSettings(flags: RunOptions): RunSettings {
   const file = flags.config === undefined ? {} : fromFile(flags.config);
+  // Flags win, and what to read is one setting: --input or --source-dir replaces the file's either.
+  if (flags.input !== undefined || flags.sourceDir !== undefined) {
+    delete file.input;
+    delete file.sourceDir;
+    delete file.pattern;
+  }
   const o: RunOptions = { ...file, ...definedOnly(flags) };
   const strategy = oneOf<Strategy>('--strategy', o.strategy ?? 'append', STRATEGIES);
   const settings: RunSettings = {
@@ -106,17 +112,41 @@ export function buildRunSettings(flags: RunOptions): RunSettings {
   return Object.freeze(settings);
 }
 
+/** Settings of a config file that take a list (or one value); `type` also takes a mapping. */
+const LIST_KEYS = new Set<keyof RunOptions>(['input', 'require', 'type']);
+
 function fromFile(path: string): RunOptions {
   const raw = readConfigFile(path);
   const options: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(raw)) {
     const key = FILE_KEYS[name];
     if (key === undefined) {
-      throw new SluiceError('CONFIG_FILE', `config file ${path}: unknown setting "${name}" (known: ${Object.keys(FILE_KEYS).join(', ')})`, { file: path });
+      const hint = name === 'no-normalize' ? 'write normalize: false' : undefined;
+      throw new SluiceError('CONFIG_FILE', `config file ${path}: unknown setting "${name}" (known: ${Object.keys(FILE_KEYS).join(', ')})`, { file: path, hint });
     }
-    options[key] = typeof value === 'number' || typeof value === 'boolean' || Array.isArray(value) || typeof value === 'object' ? value : String(value);
+    if (key in options) throw new SluiceError('CONFIG_FILE', `config file ${path}: "type" and "types" are the same setting; give one`, { file: path });
+    options[key] = fileValue(path, name, key, value);
   }
   return resolvePaths(options as RunOptions, path);
+}
+
+/** A config value as the flag would give it; a value of the wrong shape names the setting. */
+function fileValue(path: string, name: string, key: keyof RunOptions, value: unknown): unknown {
+  const wrong = (expected: string): SluiceError =>
+    new SluiceError('CONFIG_FILE', `config file ${path}: ${name} must be ${expected}; found ${JSON.stringify(value)}`, { file: path });
+  if (key === 'normalize') {
+    // YAML 1.2 reads `no` and `off` as text, which would have counted as true.
+    if (typeof value !== 'boolean') throw wrong('true or false');
+    return value;
+  }
+  if (LIST_KEYS.has(key)) {
+    if (key === 'type' && typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+    const items = Array.isArray(value) ? value : [value];
+    if (items.some((item) => typeof item === 'object' || item === undefined)) throw wrong('a value or a list of values');
+    return Array.isArray(value) ? value.map(String) : String(value);
+  }
+  if (typeof value === 'object' || value === undefined) throw wrong('a single value');
+  return typeof value === 'number' ? value : String(value);
 }
 
 /** Paths in a config file are relative to the file, so `--config x/sluice.yaml` works from anywhere. */

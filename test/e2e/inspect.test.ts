@@ -379,4 +379,24 @@ describe('empty ledger and missing database', () => {
     expect(existsSync(path.join(dir, 'sluice.db'))).toBe(false);
     expect(byDefault.code).toBe(2);
   });
+
+  it('a --db that cannot be a database says why and how to fix it: exit 2, nothing created', () => {
+    const dir = tempDir('sluice-baddb-');
+    const input = path.join(dir, 'a.csv');
+    writeFileSync(input, 'id\n1\n');
+    const cases: [string[], string, string][] = [
+      [['run', '--input', input, '--db', path.join(dir, 'nodir', 'x.db')], `directory ${path.join(dir, 'nodir')} does not exist`, 'mkdir -p'],
+      [['run', '--input', input, '--db', dir], `--db ${dir} is a directory, not a database file`, path.join(dir, 'sluice.db')],
+      [['status', '--db', dir], `--db ${dir} is a directory, not a database file`, 'name a file in it'],
+      [['status', '--db', ':memory:'], '--db :memory: has nothing to read', 'the runs loaded'],
+    ];
+    for (const [args, message, fix] of cases) {
+      const result = sluice(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain(fix);
+      expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+    }
+    expect(existsSync(path.join(dir, 'nodir'))).toBe(false);
+  });
 });

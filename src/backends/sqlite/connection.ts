@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SluiceError, describeErrno } from '../../core/errors.js';
 import { ledgerDdl } from '../../ledger/schema.js';
@@ -36,6 +37,12 @@ export function openSqlite(file: string, options: OpenOptions = {}): Db {
       hint: 'check --db, or load data first with: sluice run --db ' + file + ' ...',
     });
   }
+  if (inMemory && options.readonly) {
+    throw new SluiceError('CONFIG_NO_DATABASE', '--db :memory: has nothing to read: every command gets a new, empty database in memory', {
+      hint: 'pass the SQLite file (or postgres:// URL) the runs loaded',
+    });
+  }
+  if (!inMemory) checkDatabasePath(file);
   let db: Db;
   try {
     db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.mustExist ?? false });
@@ -51,6 +58,20 @@ export function openSqlite(file: string, options: OpenOptions = {}): Db {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   }
   return db;
+}
+
+/** A directory as --db, or a file in a directory that is not there: said plainly, exit 2. */
+function checkDatabasePath(file: string): void {
+  if (existsSync(file)) {
+    if (!statSync(file).isDirectory()) return;
+    throw new SluiceError('CONFIG_INVALID', `--db ${file} is a directory, not a database file`, {
+      file,
+      hint: `name a file in it, for example --db ${join(file, 'sluice.db')}`,
+    });
+  }
+  const dir = dirname(file);
+  if (existsSync(dir)) return;
+  throw new SluiceError('CONFIG_INVALID', `cannot create database ${file}: directory ${dir} does not exist`, { file, hint: `create it first: mkdir -p ${dir}` });
 }
 
 /** Opening never reads the file: a first query tells a database from any other file. */
