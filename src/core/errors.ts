@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'DECODE_IO'
   | 'DECODE_UTF8'
   | 'DECODE_CSV'
+  | 'DECODE_HEADER'
   | 'DECODE_JSON'
   | 'DECODE_GZIP'
   | 'DECODE_TOO_LARGE'

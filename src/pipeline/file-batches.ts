@@ -42,7 +42,7 @@ export interface FileBatchHooks {
  * database. The fields the records had are added to `seen`.
  */
 export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<string>, hooks: FileBatchHooks): AsyncGenerator<ReadSlice> {
-  const context: FileContext = { path: read.path, fileId: read.fileId, ordinal: read.ordinal, format: read.format, seen };
+  const context: FileContext = { path: read.path, fileId: read.fileId, ordinal: read.ordinal, format: read.format, headerChecked: read.format !== 'csv', seen };
   const sliceSize = Math.min(read.sliceSize, read.batchSize);
   let slice = new Batch();
   let inBatch = 0;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SluiceError } from '../core/errors.js';
 import { displayValue, keyIdentity, type Fields, type Rejection } from '../core/record.js';
 import type { Format } from '../core/settings.js';
 import type { CursorValue } from '../ledger/ledger.js';
@@ -27,6 +28,8 @@ export interface FileContext {
   fileId: number;
   ordinal: number;
   format: Format;
+  /** A CSV file's header is checked for the key and cursor fields at its first record. */
+  headerChecked: boolean;
   /** Fields this file's records had, to report the target columns it lacks. */
   seen: Set<string>;
 }
@@ -43,6 +46,7 @@ export function routeRecord(flow: RecordFlow, file: FileContext, record: Decoded
     return;
   }
   const normalized = flow.normalizer.normalize(record.fields, file.path);
+  if (!file.headerChecked) checkHeader(flow, file, normalized);
   // The hot path (no transform) allocates nothing per record beyond the staged row.
   if (flow.transform === null) return stageOne(flow, file, record, normalized, batch);
   const context = { file: file.path, line: record.line, index: record.position - 1 };
@@ -50,6 +54,26 @@ export function routeRecord(flow: RecordFlow, file: FileContext, record: Decoded
   if (!result.ok) return rejectRecord(file, record, batch, { reason: 'transform_error', field: null, message: result.message }, null);
   if (result.records.length === 0) return batch.drop(file.fileId, record.line);
   for (const fields of result.records) stageOne(flow, file, record, fields, batch);
+}
+
+/**
+ * A CSV file without a column for the key or the cursor fails as a file (its other files load,
+ * exit 3) instead of turning every record into a dead letter and counting as loaded: most often
+ * the flag has a typo, and once fixed, the next run reads the file. With a transform, which may
+ * make the field, records decide.
+ */
+function checkHeader(flow: RecordFlow, file: FileContext, fields: Fields): void {
+  file.headerChecked = true;
+  if (flow.transform !== null) return;
+  for (const [flag, field] of [['--key', flow.key], ['--cursor', flow.cursor?.field ?? null]] as const) {
+    if (field === null || field in fields) continue;
+    const columns = Object.keys(fields);
+    throw new SluiceError('DECODE_HEADER', `${file.path}: the header has no column ${field}, the ${flag} field (its columns: ${columns.join(', ')})`, {
+      file: file.path,
+      line: 1,
+      hint: `check ${flag}${columns.length > 0 ? `, for example ${flag} ${columns[0] ?? ''}` : ''}; the file is read again by the next run`,
+    });
+  }
 }
 
 function rejectRecord(file: FileContext, record: DecodedRecord, batch: Batch, rejection: Rejection, key: string | null): void {

@@ -58,6 +58,19 @@ describe('sluice run: broken files are recorded and skipped (exit 3) or stop the
     expect(again).toMatchObject({ files_unchanged: 1, files_failed: 1 });
   });
 
+  it('a CSV header without the --key or --cursor column fails that file, not every record; fixed, the next run loads it', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV, 'b.json': '[{"ident": 3, "name": "cid"}]' });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--key', 'ident', '--strategy', 'update', '--json']);
+    expect(r.code).toBe(3);
+    expect(json(r)).toMatchObject({ files_loaded: 1, files_failed: 1, dead_letters: 0, loaded: 1 });
+    expect(r.stderr).toContain(`${path.join(src, 'a.csv')}: the header has no column ident, the --key field (its columns: id, name)`);
+    writeFileSync(path.join(src, 'a.csv'), 'ident,name\n1,alice\n');
+    expect(json(sluice(['run', '--db', db, '--source-dir', src, '--key', 'ident', '--strategy', 'update', '--json']))).toMatchObject({ files_loaded: 1, files_unchanged: 1, loaded: 1 });
+    const cursor = sluice(['run', '--db', db, '--input', path.join(src, 'a.csv'), '--pipeline', 'p2', '--table', 't2', '--key', 'ident', '--cursor', 'ts', '--strategy', 'upsert-newer']);
+    expect(cursor.code).toBe(3);
+    expect(cursor.stderr).toContain('the header has no column ts, the --cursor field');
+  });
+
   it('--on-file-error fail stops the run with exit 1; committed batches stay', () => {
     const { db, src } = drop({ 'a.csv': GOOD_CSV, 'b.csv': badUtf8 });
     const r = sluice(['run', '--db', db, '--source-dir', src, '--on-file-error', 'fail', '--json']);
