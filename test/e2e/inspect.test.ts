@@ -276,6 +276,21 @@ describe('on the ETL ledger: two pipelines', () => {
   });
 });
 
+describe('a runs table too wide for 80 columns', () => {
+  it('keeps the watermarks whole, below the table, rather than cutting them or the line', () => {
+    const dir = tempDir('sluice-inspect-wide-');
+    const lines = Array.from({ length: 120_000 }, (_, i) => `${i},2025-01-15T12:00:00.123456Z`);
+    writeFileSync(path.join(dir, 'big.csv'), `id,ts\n${lines.join('\n')}\n`);
+    const db = path.join(dir, 'wide.db');
+    ok(sluice(['run', '--input', 'big.csv', '--db', db, '--pipeline', 'big', '--key', 'id', '--cursor', 'ts', '--strategy', 'upsert-newer', '--quiet'], { cwd: dir }));
+    ok(sluice(['run', '--input', 'big.csv', '--db', db, '--pipeline', 'other', '--table', 't2', '--quiet'], { cwd: dir }));
+    const table = ok(sluice(['runs', '--db', db])).stdout;
+    expectNarrow(table);
+    expect(table).toContain('run 1 watermark: 2025-01-15T12:00:00.123456Z');
+    expect(table).not.toContain('…');
+  });
+});
+
 describe('a crashed run', () => {
   let dir = '';
   let db = '';

@@ -58,6 +58,7 @@ export function formatRuns(runs: readonly RunListEntry[], mayMix: boolean): stri
     // A cut watermark is a wrong one: keep it whole, tighten the gaps instead.
     { header: 'WATERMARK', min: 19 },
   ];
+  const watermark = (r: RunListEntry): string => r.watermark_after ?? r.watermark_before ?? '-';
   const rows = runs.map((r) => [
     String(r.id),
     ...(mixed ? [r.pipeline] : []),
@@ -69,9 +70,16 @@ export function formatRuns(runs: readonly RunListEntry[], mayMix: boolean): stri
     String(r.loaded),
     String(r.rejected),
     String(r.skipped),
-    r.watermark_after ?? r.watermark_before ?? '-',
+    watermark(r),
   ]);
-  const lines = [renderTable(columns, rows)];
+  let table = renderTable(columns, rows);
+  if (table.split('\n').some((line) => [...line].length > SCREEN_WIDTH)) {
+    // Too wide even tightened (long watermarks, large counts): the watermarks go below, whole.
+    table = renderTable(columns.slice(0, -1), rows.map((row) => row.slice(0, -1)));
+    const marks = runs.filter((r) => watermark(r) !== '-').map((r) => `run ${r.id} watermark: ${watermark(r)}`);
+    if (marks.length > 0) table += `\n\n${marks.join('\n')}`;
+  }
+  const lines = [table];
   const notes = runs.flatMap(problems);
   if (notes.length > 0) {
     lines.push('');
