@@ -66,7 +66,7 @@ async function cursorOf(backend: Backend, pipeline: string, stored: WatermarkRow
 }
 
 function expected(type: CursorType): string {
-  return type === 'timestamp' ? 'an ISO-8601 timestamp (like 2025-01-15T12:00:00)' : `a ${type}`;
+  return type === 'timestamp' ? 'an ISO-8601 timestamp (like 2025-01-15T12:00:00)' : type === 'integer' ? 'an integer' : 'a number';
 }
 
 /**

@@ -68,7 +68,8 @@ function formatResolver(format: RunSettings['format']): (path: string) => Format
   return (path) => {
     const detected = detectFormat(path);
     if (detected === null) {
-      throw new SluiceError('DECODE_IO', `cannot tell the format of ${path} from its extension (expected .csv, .json, .ndjson, .jsonl or .txt, optionally .gz)`, {
+      // The advice is in the message too: the run's summary lists a failed file by its message.
+      throw new SluiceError('DECODE_IO', `cannot tell the format of ${path} from its extension (expected .csv, .json, .ndjson, .jsonl or .txt, optionally .gz; or pass --format)`, {
         file: path,
         hint: 'pass --format csv|json|ndjson|lines',
       });

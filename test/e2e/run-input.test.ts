@@ -71,6 +71,14 @@ describe('sluice run: broken files are recorded and skipped (exit 3) or stop the
     expect(cursor.stderr).toContain('the header has no column ts, the --cursor field');
   });
 
+  it('--quiet still says why a file failed (exit 3), and nothing else', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV, 'b.dat': 'x\n' });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--quiet']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(`failed: cannot tell the format of ${path.join(src, 'b.dat')} from its extension (expected .csv, .json, .ndjson, .jsonl or .txt, optionally .gz; or pass --format)\n`);
+    expect(sluice(['run', '--db', db, '--input', path.join(src, 'a.csv'), '--quiet'])).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('--on-file-error fail stops the run with exit 1; committed batches stay', () => {
     const { db, src } = drop({ 'a.csv': GOOD_CSV, 'b.csv': badUtf8 });
     const r = sluice(['run', '--db', db, '--source-dir', src, '--on-file-error', 'fail', '--json']);

@@ -76,6 +76,8 @@ async function show(summary: RunSummary, options: RunFlags): Promise<void> {
   const report = options.report === true ? await lineageReport(summary) : undefined;
   if (options.json) printJson(report === undefined ? summary : { ...summary, lineage: typeof report === 'string' ? null : report });
   if (!options.quiet) say(formatSummary(summary));
+  // --quiet keeps errors: a file that failed (exit 3, or 1 with --on-file-error fail) says why.
+  else for (const file of summary.files) if (file.status === 'failed') say(`failed: ${file.error ?? file.path}`);
   if (typeof report === 'string') say(`--report: ${report}`);
   else if (report !== undefined && !options.json) process.stdout.write(`${formatByStep(report)}\n`);
 }

@@ -159,10 +159,13 @@ describe('csv: header names', () => {
 
   it('names an empty header column_<n>', async () => {
     const warnings: string[] = [];
-    const path = dir.write('empty-name.csv', 'id,,x\n1,2,3\n');
+    const path = dir.write('empty-name.csv', 'id,,x,  \n1,2,3,4\n');
     const [record] = await decodeAll(path, { ...csv, onWarning: (m) => warnings.push(m) });
-    expect({ ...record?.fields }).toEqual({ id: '1', column_2: '2', x: '3' });
-    expect(warnings).toHaveLength(1);
+    expect({ ...record?.fields }).toEqual({ id: '1', column_2: '2', x: '3', column_4: '4' });
+    expect(warnings).toEqual([
+      `${path}: line 1: header: column 2 has an empty name; it is named "column_2"`,
+      `${path}: line 1: header: column 4 has an empty name; it is named "column_4"`,
+    ]);
   });
 
   it('treats duplicates case-sensitively: Name and name are different columns', async () => {

@@ -43,8 +43,11 @@ export function judgeCursor(fields: Fields, spec: CursorSpec, start: CursorValue
   }
   const cursor = parseCursor(raw, spec.type);
   if (cursor === null) {
-    const expected = spec.type === 'timestamp' ? 'an ISO-8601 timestamp' : `a ${spec.type}`;
-    const message = `cursor field ${spec.field}: expected ${expected}, found ${displayValue(raw)}`;
+    const expected = spec.type === 'timestamp' ? 'an ISO-8601 timestamp' : spec.type === 'integer' ? 'an integer' : 'a number';
+    // A cursor is a timestamp unless declared: a plain number most likely means a numeric cursor.
+    const numeric = spec.type === 'timestamp' && (typeof raw === 'number' || (typeof raw === 'string' && /^[+-]?\d+(\.\d+)?$/.test(raw.trim())));
+    const advice = numeric ? ` (a numeric cursor must be declared: --type ${spec.field}=integer or =number)` : '';
+    const message = `cursor field ${spec.field}: expected ${expected}, found ${displayValue(raw)}${advice}`;
     return rejected({ reason: 'invalid_cursor', field: spec.field, message });
   }
   if (start === null) return { kind: 'admit', cursor, boundary: false };
