@@ -10,7 +10,7 @@ import type { DecodedRecord } from '../stages/decode/index.js';
 import { Batch } from './batch.js';
 import { ColumnSet, inheritColumnTypes } from './columns.js';
 import { commitBatch, type CommitContext } from './commit-batch.js';
-import { onePipeline } from './inspect-common.js';
+import { onePipeline, requireRun } from './inspect-common.js';
 import { acquirePipelineLock } from './lock.js';
 import { prepareRules } from './prepare.js';
 import { routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
@@ -73,6 +73,8 @@ async function replay(backend: Backend, pipeline: string, options: ReplayOptions
       hint: 'run the same sluice run command again to resume it, or start over with --restart',
     });
   }
+  // --run N names a run of this pipeline, as for dead-letters list: an unknown one is exit 2.
+  if (options.runId !== undefined) await requireRun(backend, options.runId, pipeline);
   const settings = replaySettings(last);
   const letters = await backend.ledger.pendingDeadLetters(pipeline, { runId: options.runId, reason: options.reason });
   const empty: ReplaySummary = { run_id: null, pipeline, table: settings.table, replayed: 0, loaded: 0, still_rejected: 0, skipped_stale: 0, skipped_duplicate: 0, dropped: 0, target_rows: await backend.countRows(settings.table) };

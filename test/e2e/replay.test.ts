@@ -22,6 +22,9 @@ describe('sluice dead-letters replay', () => {
     expect(replay.stderr).toContain('Replayed 2 dead letters of pipeline default in run 2: 1 loaded into records, 1 rejected again');
     expect(rows(db, "SELECT amount, _sluice_source FROM records WHERE id = '2'")).toEqual([{ amount: 12.5, _sluice_source: `${input}:3` }]);
 
+    const unknownRun = sluice(['dead-letters', 'replay', '--db', db, '--run', '99']);
+    expect(unknownRun.code).toBe(2);
+    expect(unknownRun.stderr).toContain('run 99 not found');
     const again = sluice(['dead-letters', 'replay', '--db', db, '--json']);
     expect(json(again)).toMatchObject({ replayed: 1, loaded: 0, still_rejected: 1 });
     const list = sluice(['dead-letters', 'list', '--db', db, '--json']);

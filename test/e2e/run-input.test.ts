@@ -36,6 +36,15 @@ describe('sluice run: invocation errors exit 2 and write nothing', () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it('a directory given as --input says to use --source-dir', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV });
+    const r = sluice(['run', '--db', db, '--input', src]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--input ${src} is a directory`);
+    expect(r.stderr).toContain(`--source-dir ${src}`);
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('a strategy without the key it needs', () => {
     const { db, src } = drop({ 'a.csv': GOOD_CSV });
     const r = sluice(['run', '--db', db, '--source-dir', src, '--strategy', 'deduplicate']);

@@ -55,10 +55,9 @@ async function listSourceDir(dir: string, pattern: string): Promise<string[]> {
 }
 
 async function statInput(file: string, given: string): Promise<DiscoveredFile> {
+  let info;
   try {
-    const info = await stat(file);
-    if (!info.isFile()) return { path: file, size: -1 };
-    return { path: file, size: info.size };
+    info = await stat(file);
   } catch (error) {
     const reason = describeErrno(error);
     throw new SluiceError('CONFIG_NO_INPUT', `cannot read input file ${given}: ${reason}`, {
@@ -66,6 +65,11 @@ async function statInput(file: string, given: string): Promise<DiscoveredFile> {
       hint: 'check the path given to --input',
     });
   }
+  if (info.isDirectory()) {
+    throw new SluiceError('CONFIG_NO_INPUT', `--input ${given} is a directory`, { file: given, hint: `load the files in it with --source-dir ${given} [--pattern GLOB]` });
+  }
+  // Not a regular file (a pipe, a device): its size is unknown, and reading it tells the rest.
+  return { path: file, size: info.isFile() ? info.size : -1 };
 }
 
 /**
