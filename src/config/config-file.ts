@@ -14,7 +14,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
   try {
     value = parseYaml(text);
   } catch (error) {
-    throw new SluiceError('CONFIG_FILE', `config file ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { file });
+    throw yamlError(file, text, error);
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -30,4 +30,18 @@ export function readConfigFile(file: string): Record<string, unknown> {
 function parseYaml(text: string): unknown {
   const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   return yaml.parse(text);
+}
+
+/** Where the YAML breaks, with that line of the file: the parser's own message ends in a dangling excerpt. */
+function yamlError(file: string, text: string, error: unknown): SluiceError {
+  const linePos = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+  const reason = (error as Error).message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'cannot be parsed';
+  if (linePos === undefined) return new SluiceError('CONFIG_FILE', `config file ${file} is not valid YAML: ${reason}`, { file });
+  const source = text.split(/\r?\n/)[linePos.line - 1] ?? '';
+  return new SluiceError('CONFIG_FILE', `config file ${file}, line ${linePos.line}, column ${linePos.col}: not valid YAML: ${reason}`, {
+    file,
+    line: linePos.line,
+    // The parser notices at this line what may have gone wrong before it (an unclosed bracket).
+    hint: `check line ${linePos.line} and the lines before it (line ${linePos.line} reads ${JSON.stringify(source)})`,
+  });
 }

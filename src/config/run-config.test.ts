@@ -56,6 +56,14 @@ describe('buildRunSettings', () => {
     expect(() => settings('require: [{a: 1}]')).toThrow(/require must be a value or a list of values/);
     expect(() => settings('type: { v: number }\ntypes: { w: number }')).toThrow(/"type" and "types" are the same setting/);
     expect(() => settings('no-normalize: true')).toThrow(/unknown setting "no-normalize"/);
+    expect(() => settings('type: { v: float }')).toThrow(`config file ${file}: type must be a mapping of fields to string, number, integer, boolean, timestamp (v: float is none)`);
+    writeFileSync(file, 'db: x.db\ninput: [a.csv\ntable: t\n');
+    expect(() => buildRunSettings({ config: file })).toThrow(
+      expect.objectContaining({
+        message: `config file ${file}, line 3, column 1: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+        hint: 'check line 3 and the lines before it (line 3 reads "table: t")',
+      }),
+    );
   });
 
   it('--input or --source-dir on the command line replaces what the config file reads', () => {

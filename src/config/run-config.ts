@@ -140,7 +140,12 @@ function fileValue(path: string, name: string, key: keyof RunOptions, value: unk
     return value;
   }
   if (LIST_KEYS.has(key)) {
-    if (key === 'type' && typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+    if (key === 'type' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const [field, type] of Object.entries(value)) {
+        if (!(FIELD_TYPES as readonly unknown[]).includes(type)) throw wrong(`a mapping of fields to ${FIELD_TYPES.join(', ')} (${field}: ${String(type)} is none)`);
+      }
+      return value;
+    }
     const items = Array.isArray(value) ? value : [value];
     if (items.some((item) => typeof item === 'object' || item === undefined)) throw wrong('a value or a list of values');
     return Array.isArray(value) ? value.map(String) : String(value);
