@@ -35,7 +35,21 @@ describe('validateRecord', () => {
     writeFileSync(file, JSON.stringify({ type: 'object', properties: { value: { type: 'number', minimum: 0 } }, required: ['value'] }));
     const schema = await compileSchemaFile(file);
     expect(validateRecord(toFields({ key: 'a', value: '5' }), { ...rules, schema })).toBeNull();
-    expect(validateRecord(toFields({ key: 'a', value: '-5' }), { ...rules, schema })).toMatchObject({ reason: 'schema_violation', field: 'value' });
+    expect(validateRecord(toFields({ key: 'a', value: '-5' }), { ...rules, schema })).toEqual({
+      reason: 'schema_violation',
+      field: 'value',
+      message: 'field value: must be >= 0, found -5 (JSON Schema)',
+    });
+  });
+
+  it('a schema type error on text says what was found and how to declare the type', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sluice-schema-'));
+    const file = path.join(dir, 'schema.json');
+    writeFileSync(file, JSON.stringify({ type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] }));
+    const schema = await compileSchemaFile(file);
+    const plain = { require: [], types: {}, schema };
+    expect(validateRecord(toFields({ id: '1' }), plain)?.message).toBe('field id: must be integer, found "1" (text: declare --type id=number or =integer to convert it) (JSON Schema)');
+    expect(validateRecord(toFields({ x: 1 }), plain)?.message).toBe("field id: must have required property 'id' (JSON Schema)");
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { SluiceError, describeErrno } from '../../core/errors.js';
-import type { Fields, Rejection } from '../../core/record.js';
+import { displayValue, type Fields, type Rejection } from '../../core/record.js';
 import type { FieldType } from '../../core/settings.js';
 import { coerce } from './coerce.js';
 
@@ -41,7 +41,7 @@ export function validateRecord(fields: Fields, rules: ValidateRules): Rejection 
   if (nul !== null) {
     return { reason: 'unsupported_value', field: nul, message: `field ${nul} contains a NUL byte (U+0000), which databases cannot store in text` };
   }
-  if (rules.schema !== null && !rules.schema(fields)) return schemaRejection(rules.schema);
+  if (rules.schema !== null && !rules.schema(fields)) return schemaRejection(rules.schema, fields);
   return null;
 }
 
@@ -53,13 +53,31 @@ function findNul(fields: Fields): string | null {
   return null;
 }
 
-function schemaRejection(schema: ValidateFunction): Rejection {
+function schemaRejection(schema: ValidateFunction, fields: Fields): Rejection {
   const error = schema.errors?.[0];
-  const path = error?.instancePath.replace(/^\//, '').replaceAll('/', '.') ?? '';
+  const pointer = error?.instancePath ?? '';
+  const path = pointer.replace(/^\//, '').replaceAll('/', '.');
   const missing = (error?.params as { missingProperty?: string } | undefined)?.missingProperty;
   const field = missing ?? (path === '' ? null : path);
   const where = field === null ? 'record' : `field ${field}`;
-  return { reason: 'schema_violation', field, message: `${where}: ${error?.message ?? 'does not match the schema'} (JSON Schema)` };
+  let found = '';
+  if (missing === undefined && path !== '') {
+    const value = valueAt(fields, pointer);
+    found = `, found ${displayValue(value)}`;
+    // CSV gives text: a schema asking for a number or integer needs the field declared.
+    if (error?.keyword === 'type' && typeof value === 'string' && !path.includes('.')) found += ` (text: declare --type ${path}=number or =integer to convert it)`;
+  }
+  return { reason: 'schema_violation', field, message: `${where}: ${error?.message ?? 'does not match the schema'}${found} (JSON Schema)` };
+}
+
+/** The value at a JSON Pointer (`/a/0/b`) in the record. */
+function valueAt(fields: Fields, pointer: string): unknown {
+  let value: unknown = fields;
+  for (const part of pointer.split('/').slice(1)) {
+    const key = part.replaceAll('~1', '/').replaceAll('~0', '~');
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return value;
 }
 
 /**
