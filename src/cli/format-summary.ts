@@ -5,8 +5,9 @@ import { plural } from './table.js';
 /** The run summary for people: one headline, then the counters that reconcile. */
 export function formatSummary(s: RunSummary): string {
   const read = s.files_loaded + s.files_failed;
-  const verb = s.dry_run ? 'Would load' : s.status === 'interrupted' ? 'Interrupted after loading' : 'Loaded';
-  const lines = [`${verb} ${plural(s.loaded, 'record')} from ${plural(read, 'file')} into ${s.table} (${s.db})${s.resumed ? ', resumed' : ''}`];
+  const verb = s.dry_run ? 'Would load' : s.status === 'interrupted' ? 'Interrupted after loading' : s.status === 'failed' ? 'Stopped after loading' : 'Loaded';
+  const failed = s.files_failed > 0 ? ` (${s.files_failed} failed)` : '';
+  const lines = [`${verb} ${plural(s.loaded, 'record')} from ${plural(read, 'file')}${failed} into ${s.table} (${s.db})${s.resumed ? ', resumed' : ''}`];
   lines.push(`  records: input ${s.input_records}, staged ${s.staged}, loaded ${s.loaded}, rejected ${s.rejected}` +
     `, skipped ${s.skipped_watermark} by watermark, ${s.skipped_stale} stale, ${s.skipped_duplicate} duplicate${s.dropped > 0 ? `, dropped ${s.dropped}` : ''}`);
   lines.push(`  files: ${s.files_total} total, ${s.files_loaded} loaded, ${s.files_unchanged} unchanged, ${s.files_failed} failed`);

@@ -94,6 +94,7 @@ describe('sluice run: broken files are recorded and skipped (exit 3) or stop the
     expect(r.code).toBe(1);
     expect(json(r)).toMatchObject({ status: 'failed', files_loaded: 1, files_failed: 1, target_rows: 2 });
     expect(rows(db, 'SELECT status, error FROM _sluice_runs')).toEqual([{ status: 'failed', error: expect.stringContaining('invalid UTF-8') }]);
+    expect(r.stderr).toContain(`Stopped after loading 2 records from 2 files (1 failed) into records (${db})\n`);
   });
 
   it('a truncated .gz fails that file', () => {
