@@ -15,6 +15,7 @@ describe('buildRunSettings', () => {
     for (const bad of ['0', '-5', 'abc', '1.5', '']) {
       expect(() => buildRunSettings({ input: ['a.csv'], batchSize: bad }), bad).toThrow(/--batch-size must be a positive whole number/);
     }
+    expect(() => buildRunSettings({ input: ['a.csv'], workers: '0' })).toThrow(expect.objectContaining({ hint: 'for example --workers 2' }));
   });
 
   it('says which strategies need a key or cursor', () => {

@@ -188,12 +188,15 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
   throw new SluiceError('CONFIG_INVALID', `${flag} must be one of ${allowed.join(', ')}; found "${value}"`);
 }
 
+/** A sensible value to show for each numeric flag (--workers 1000 would be a bad example). */
+const EXAMPLES: Record<string, number> = { '--workers': 2, '--simulate-crash': 5, '--max-record-bytes': DEFAULT_LIMITS.maxRecordBytes };
+
 /** Batch sizes, caps and crash points: whole numbers from 1, checked before anything opens. */
 function positiveInteger(flag: string, value: string | number): number {
   const text = String(value).trim();
   const number = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(number) || number < 1) {
-    throw new SluiceError('CONFIG_INVALID', `${flag} must be a positive whole number; found "${text}"`, { hint: `for example ${flag} 1000` });
+    throw new SluiceError('CONFIG_INVALID', `${flag} must be a positive whole number; found "${text}"`, { hint: `for example ${flag} ${EXAMPLES[flag] ?? 1000}` });
   }
   return number;
 }
