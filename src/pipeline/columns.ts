@@ -1,3 +1,4 @@
+import { SluiceError } from '../core/errors.js';
 import type { Fields } from '../core/record.js';
 import type { FieldType } from '../core/settings.js';
 import type { ColumnSpec, ColumnType } from '../backends/backend.js';
@@ -95,8 +96,17 @@ export class ColumnSet {
     return [...this.names.keys()].map((column) => fieldOf.get(column) ?? column);
   }
 
-  /** Makes sure a column exists even before any record has it (the key of a keyed table). */
+  /**
+   * Makes sure a column exists even before any record has it (the key of a keyed table). The
+   * key must keep its name: a table whose column differs from it only in case is refused.
+   */
   include(name: string): void {
+    const twin = this.columnOf.has(name) ? undefined : this.caseTwin(name);
+    if (twin !== undefined) {
+      throw new SluiceError('CONFIG_INVALID', `--key ${name} differs only in case from the table's column ${twin}, which SQLite does not tell apart`, {
+        hint: `use --key ${twin}`,
+      });
+    }
     const fields = Object.create(null) as Fields;
     fields[name] = null;
     this.observe(fields);

@@ -10,6 +10,15 @@ import type { RunSettings } from '../core/settings.js';
  */
 export async function checkTableKey(backend: Backend, settings: RunSettings, key: string | null): Promise<void> {
   if (settings.strategy === 'replace') return;
+  if (key !== null) {
+    const columns = (await backend.tableColumns(settings.table)).map((c) => c.name);
+    const twin = columns.find((c) => c !== key && c.toLowerCase() === key.toLowerCase());
+    if (twin !== undefined && !columns.includes(key)) {
+      throw new SluiceError('CONFIG_INVALID', `--key ${key} differs only in case from column ${twin} of table ${settings.table}, which SQLite does not tell apart`, {
+        hint: `use --key ${twin}`,
+      });
+    }
+  }
   const kept = await backend.keyColumns(settings.table);
   if (kept.length === 0) return;
   const table = settings.table;

@@ -96,6 +96,9 @@ forEachBackend('contract: merge strategies', (db) => {
     await expect(run(t, { input: [file], strategy: 'upsert-newer', key: 'name', cursor: 'id', table: 'people' })).rejects.toMatchObject({
       message: 'table people is merged by key id; this run asks for --key name',
     });
+    await expect(run(t, { input: [file], strategy: 'update', key: 'ID', table: 'people', normalize: false })).rejects.toMatchObject({
+      message: '--key ID differs only in case from column id of table people, which SQLite does not tell apart',
+    });
     expect(await tableRows(t, 'people')).toEqual([{ id: '1', name: 'ann' }]);
     await withBackend(t, async (backend) => expect(await backend.keyColumns('people')).toEqual(['id']));
     // replace builds a new table: keyed by name from then on.
