@@ -33,7 +33,7 @@ export async function openBackend(db: string, options: OpenBackendOptions = {}):
 
 /** A connection URL without its password, for messages. */
 export function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 /**

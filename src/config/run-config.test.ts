@@ -57,6 +57,9 @@ describe('buildRunSettings', () => {
     expect(() => settings('require: [{a: 1}]')).toThrow(/require must be a value or a list of values/);
     expect(() => settings('type: { v: number }\ntypes: { w: number }')).toThrow(/"type" and "types" are the same setting/);
     expect(() => settings('no-normalize: true')).toThrow(/unknown setting "no-normalize"/);
+    // A number is a name where a name is asked for; it stays a number where one is.
+    expect(settings('pipeline: 2025\ntable: 5\nkey: 7\nbatch-size: 50')).toMatchObject({ pipeline: '2025', table: '5', key: '7', batchSize: 50 });
+    expect(() => settings('key: _sluice_source\nstrategy: update')).toThrow('--key _sluice_source: fields named _sluice_* are not stored');
     expect(() => settings('type: { v: float }')).toThrow(`config file ${file}: type must be a mapping of fields to string, number, integer, boolean, timestamp (v: float is none)`);
     writeFileSync(file, 'db: x.db\ninput: [a.csv\ntable: t\n');
     expect(() => buildRunSettings({ config: file })).toThrow(

@@ -114,6 +114,8 @@ export function buildRunSettings(flags: RunOptions): RunSettings {
 
 /** Settings of a config file that take a list (or one value); `type` also takes a mapping. */
 const LIST_KEYS = new Set<keyof RunOptions>(['input', 'require', 'type']);
+/** Settings that are numbers; every other single value is text (`pipeline: 2025` is a name). */
+const NUMBER_KEYS = new Set<keyof RunOptions>(['batchSize', 'maxRecordBytes', 'workers']);
 
 function fromFile(path: string): RunOptions {
   const raw = readConfigFile(path);
@@ -151,7 +153,7 @@ function fileValue(path: string, name: string, key: keyof RunOptions, value: unk
     return Array.isArray(value) ? value.map(String) : String(value);
   }
   if (typeof value === 'object' || value === undefined) throw wrong('a single value');
-  return typeof value === 'number' ? value : String(value);
+  return typeof value === 'number' && NUMBER_KEYS.has(key) ? value : String(value);
 }
 
 /** Paths in a config file are relative to the file, so `--config x/sluice.yaml` works from anywhere. */
@@ -246,6 +248,13 @@ function checkStrategy(s: RunSettings): void {
     throw new SluiceError('CONFIG_INVALID', `--workers ${s.workers} needs a database the worker processes can share; --db is ${s.db === '' ? 'empty' : ':memory:'}`, {
       hint: 'pass a SQLite file or a postgres:// URL as --db',
     });
+  }
+  for (const [flag, field] of [['--key', s.key], ['--cursor', s.cursor]] as const) {
+    if (field !== null && field.startsWith('_sluice_')) {
+      throw new SluiceError('CONFIG_INVALID', `${flag} ${field}: fields named _sluice_* are not stored (sluice writes its own columns of those names)`, {
+        hint: `name a field of the data as ${flag}`,
+      });
+    }
   }
   if (s.table.startsWith('_sluice_')) {
     throw new SluiceError('CONFIG_INVALID', `--table ${s.table}: names starting with _sluice_ are reserved for the ledger`);

@@ -26,8 +26,10 @@ const COLUMN_TYPES: Record<FieldType, ColumnType> = {
 export class ColumnSet {
   /** Column name → type, in first-seen order. */
   private readonly names = new Map<string, ColumnType>();
-  /** Field name → the column storing it, or null for a field not stored. */
+  /** Field name → the column storing it, or null for a field not stored; filled as fields appear. */
   private readonly columnOf = new Map<string, string | null>();
+  /** Columns some field of this run is stored in. */
+  private readonly claimed = new Set<string>();
   /** The field each column reads, in column order (rebuilt when a column is added). */
   private fieldsInOrder: string[] | null = null;
   version = 0;
@@ -37,10 +39,7 @@ export class ColumnSet {
     existing: readonly ColumnSpec[] = [],
     private readonly note: (message: string) => void = () => {},
   ) {
-    for (const column of existing) {
-      this.names.set(column.name, column.type);
-      this.columnOf.set(column.name, column.name);
-    }
+    for (const column of existing) this.names.set(column.name, column.type);
   }
 
   /** Adds the record's new fields; returns the columns added (empty most of the time). */
@@ -50,33 +49,45 @@ export class ColumnSet {
       if (this.columnOf.has(name)) continue;
       const column = this.columnFor(name);
       this.columnOf.set(name, column);
-      if (column === null) continue;
+      this.fieldsInOrder = null;
+      if (column === null || this.names.has(column)) continue;
       const declared = Object.hasOwn(this.types, name) ? this.types[name] : undefined;
       this.names.set(column, declared ? COLUMN_TYPES[declared] : 'any');
       (added ??= []).push(column);
     }
     if (added === null) return [];
     this.version += 1;
-    this.fieldsInOrder = null;
     return added;
   }
 
+  /**
+   * The column of a field seen for the first time: its own name, else `NAME_2`, `NAME_3`...; a
+   * candidate is taken when the table has it by that exact name and no field of this run is
+   * stored there yet (so `ID` finds the `ID_2` an earlier run made), or when no column has it
+   * in any case.
+   */
   private columnFor(field: string): string | null {
     if (isMetaColumn(field)) {
       this.note(`field "${field}" is named like sluice's own columns (_sluice_*): its values are not stored, sluice writes its own`);
       return null;
     }
-    const clash = this.caseTwin(field);
-    if (clash === undefined) return field;
-    let n = 2;
-    while (this.caseTwin(`${field}_${n}`) !== undefined) n += 1;
-    const renamed = `${field}_${n}`;
-    this.note(`field "${field}" differs from column "${clash}" only in case, which SQLite does not tell apart: stored as "${renamed}"`);
-    return renamed;
+    for (let n = 1; ; n += 1) {
+      const candidate = n === 1 ? field : `${field}_${n}`;
+      const twin = this.caseTwin(candidate);
+      const free = twin === undefined || (twin === candidate && !this.claimed.has(candidate));
+      if (!free) continue;
+      this.claimed.add(candidate);
+      if (n > 1) {
+        const clash = this.caseTwin(field) ?? field;
+        this.note(`field "${field}" differs from column "${clash}" only in case, which SQLite does not tell apart: stored as "${candidate}"`);
+      }
+      return candidate;
+    }
   }
 
-  /** The column whose name equals `name` but for case. Runs only for a field not seen before. */
+  /** The column whose name equals `name` in any case (itself first). Runs only for a field not seen before. */
   private caseTwin(name: string): string | undefined {
+    if (this.names.has(name)) return name;
     const lower = name.toLowerCase();
     for (const column of this.names.keys()) if (column.toLowerCase() === lower) return column;
     return undefined;
@@ -102,7 +113,7 @@ export class ColumnSet {
    */
   include(name: string): void {
     const twin = this.columnOf.has(name) ? undefined : this.caseTwin(name);
-    if (twin !== undefined) {
+    if (twin !== undefined && twin !== name) {
       throw new SluiceError('CONFIG_INVALID', `--key ${name} differs only in case from the table's column ${twin}, which SQLite does not tell apart`, {
         hint: `use --key ${twin}`,
       });
@@ -110,6 +121,16 @@ export class ColumnSet {
     const fields = Object.create(null) as Fields;
     fields[name] = null;
     this.observe(fields);
+  }
+
+  /** The columns these fields are stored in (a field not stored has none). */
+  columnsOf(fields: Iterable<string>): Set<string> {
+    const columns = new Set<string>();
+    for (const field of fields) {
+      const column = this.columnOf.has(field) ? this.columnOf.get(field) : field;
+      if (column !== null && column !== undefined) columns.add(column);
+    }
+    return columns;
   }
 
   has(name: string): boolean {

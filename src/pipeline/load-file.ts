@@ -76,7 +76,7 @@ export async function loadFile(commit: CommitContext, flow: RecordFlow, input: L
     const seen = new Set<string>();
     const batches = fileBatches(flow, read, seen, { cut: () => observer.stopRequested(), warn: observer.warn });
     report.records = await commitBatches(commit, batches, fingerprint, observer);
-    compareColumns(report, seen, input.knownColumns);
+    compareColumns(report, commit.columns.columnsOf(seen), input.knownColumns);
   } catch (error) {
     if (error instanceof RunStopped) return { ...report, stopped: true };
     if (!isSluiceError(error) || !isFileError(error)) throw error;

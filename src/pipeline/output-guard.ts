@@ -1,5 +1,5 @@
 import { statSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isPostgresUrl } from '../backends/open-backend.js';
 import { SluiceError } from '../core/errors.js';
 
@@ -13,10 +13,11 @@ const DATABASE_FILES = ['', '-wal', '-shm', '-journal'];
 export function refuseDatabaseAsOutput(db: string, output: string): void {
   if (isPostgresUrl(db) || db === ':memory:' || db === '') return;
   const target = statOrNull(output);
-  if (target === null) return;
   for (const suffix of DATABASE_FILES) {
-    const file = statOrNull(db + suffix);
-    if (file !== null && file.dev === target.dev && file.ino === target.ino) {
+    // By path too: `run --db x.csv --output x.csv` creates the database only after this check.
+    const samePath = resolve(db + suffix) === resolve(output);
+    const file = target === null ? null : statOrNull(db + suffix);
+    if (samePath || (file !== null && target !== null && file.dev === target.dev && file.ino === target.ino)) {
       throw new SluiceError('CONFIG_INVALID', `--output ${output} is the database ${db + suffix}: exporting there would replace the database`, {
         file: output,
         hint: 'write the export to another file, for example --output events.csv',

@@ -63,7 +63,7 @@ describe('replayDeadLetters', () => {
     const { db, schema, input } = setup();
     await runPipeline(buildRunSettings({ db, input: [input], key: 'id', strategy: 'update', type: ['amount=number'], schema }));
     expect(await replayDeadLetters({ db, reason: 'missing_required' })).toMatchObject({ replayed: 0, run_id: null });
-    expect(await replayDeadLetters({ db, runId: 99 })).toMatchObject({ replayed: 0 });
+    await expect(replayDeadLetters({ db, runId: 99 })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
     await expect(replayDeadLetters({ db, pipeline: 'nope' })).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
   });
 });

@@ -170,7 +170,7 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
     expect(secret.length).toBeGreaterThan(0);
     cpSync(path.join(ROOT, 'examples', 'capstone'), dir, { recursive: true });
     const commands: string[][] = [
-      ['run', '--config', 'sluice.yaml'],
+      ['run', '--config', 'sluice.yaml', '--report'],
       ['runs'],
       ['runs', '--pipeline', 'nothing-here'],
       ['status'],
@@ -198,5 +198,8 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
     for (const { args, out } of shown) expect(out.trim(), args).not.toBe('');
     expect(shown.filter(({ out }) => out.includes(secret)).map(({ args, out }) => `${args}: ${out}`)).toEqual([]);
     expect(shown.filter(({ out }) => out.includes(':***@')).length).toBeGreaterThan(5);
+    // --report reads the lineage back with the real URL, not the one shown.
+    expect(shown[0]?.out).not.toContain('cannot read the lineage back');
+    expect(shown[0]?.out).toMatch(/events\.json +5 +5 +2/);
   });
 });

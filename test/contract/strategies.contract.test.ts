@@ -134,6 +134,13 @@ forEachBackend('contract: merge strategies', (db) => {
       { id: '1', name: 'ANN' },
       { id: '3', name: 'CID' },
     ]);
+    // A failed file then removed: the files the failed run read still reach the table.
+    writeFileSync(a, 'id,name\n1,AL\n');
+    writeFileSync(b, 'id,name\n3,"x\n');
+    expect(await run(t, options)).toMatchObject({ files_failed: 1, target_rows: 2 });
+    const onlyA = await run(t, { ...options, input: [a] });
+    expect(onlyA).toMatchObject({ files_loaded: 1, files_unchanged: 0, target_rows: 1 });
+    expect(await tableRows(t, 'people')).toEqual([{ id: '1', name: 'AL' }]);
   });
 
   it('append: a file failed after committing part of it is read on from there by the next run, not loaded twice', async () => {

@@ -112,6 +112,12 @@ forEachBackend('contract: values and names', (db) => {
     ]);
     const [row] = await tableRows(t, 'records', true);
     expect(row?._sluice_source).toBe(`${one}:2`);
+    // A later run finds the same columns again, however its fields come in.
+    writeFileSync(one, 'Id,ID,id\n5,6,7\n');
+    const again = await run(t, { input: [one], normalize: false });
+    expect(again).toMatchObject({ loaded: 1, target_rows: 3 });
+    expect(again.files[0]?.new_columns).toEqual([]);
+    expect((await tableRows(t, 'records'))[2]).toEqual({ id: '7', ID_2: '6', Id_3: '5', name: null });
   });
 
   it('keys keep their type: a JSON number key and its text are merged as the table stores them', async () => {

@@ -178,6 +178,10 @@ describe('sluice export --db --table', () => {
     const onto = sluice('run', '--db', 'data/store.json', '--table', 'employees', '--input', 'data/sample_input.json', '--output', 'data/store.json');
     expect(onto.code).toBe(2);
     expect(onto.stderr).toContain('--output data/store.json is the database data/store.json');
+    // Not there yet: the run would create the database, then export over it.
+    const fresh = sluice('run', '--db', 'data/fresh.csv', '--input', 'data/sample_input.json', '--output', 'data/fresh.csv');
+    expect(fresh.code).toBe(2);
+    expect(existsSync(join(cwd, 'data', 'fresh.csv'))).toBe(false);
     expect(sluice('status', '--db', 'data/store.json').code).toBe(0);
   });
 });

@@ -50,16 +50,19 @@ type RunFlags = RunOptions & { json?: boolean; quiet?: boolean; report?: boolean
 async function runCommand(options: RunFlags, command: Command): Promise<number> {
   const normalize = command.getOptionValueSource('normalize') === 'cli' ? false : undefined;
   let summary: RunSummary;
+  // The database as given, password and all: the summary's is redacted, which cannot log in.
+  let db = '';
   const observer = cliObserver({ quiet: options.quiet ?? false });
   try {
     const settings = buildRunSettings({ ...options, normalize });
+    db = settings.db;
     // With --workers the crash is worker 1's, not this process's (see pipeline/workers.ts).
     observer.armCrash(settings.workers === null || settings.dryRun ? settings.simulateCrash : null);
     summary = await runPipeline(settings, observer);
   } catch (error) {
     observer.done();
     if (error instanceof RunInterrupted) {
-      await show(error.summary, options);
+      await show(error.summary, options, db);
       say(`interrupted: run ${error.summary.run_id} stopped after a clean checkpoint; run the same command again to resume it`);
       return EXIT.interrupted;
     }
@@ -67,13 +70,13 @@ async function runCommand(options: RunFlags, command: Command): Promise<number> 
   } finally {
     observer.done();
   }
-  await show(summary, options);
+  await show(summary, options, db);
   if (summary.status === 'failed') return EXIT.failed;
   return summary.files_failed > 0 ? EXIT.partial : EXIT.ok;
 }
 
-async function show(summary: RunSummary, options: RunFlags): Promise<void> {
-  const report = options.report === true ? await lineageReport(summary) : undefined;
+async function show(summary: RunSummary, options: RunFlags, db: string): Promise<void> {
+  const report = options.report === true ? await lineageReport(summary, db) : undefined;
   if (options.json) printJson(report === undefined ? summary : { ...summary, lineage: typeof report === 'string' ? null : report });
   if (!options.quiet) say(formatSummary(summary));
   // --quiet keeps errors: a file that failed (exit 3, or 1 with --on-file-error fail) says why.
@@ -83,11 +86,11 @@ async function show(summary: RunSummary, options: RunFlags): Promise<void> {
 }
 
 /** --report: the run's lineage read back from the ledger, or why there is none to read. */
-async function lineageReport(summary: RunSummary): Promise<LineageReport | string> {
+async function lineageReport(summary: RunSummary, db: string): Promise<LineageReport | string> {
   if (summary.dry_run) return 'a dry run commits no lineage';
   if (summary.db === ':memory:') return 'the ledger of an in-memory database is gone with the run';
   try {
-    return (await lineageByStep({ db: summary.db, runId: summary.run_id })) ?? `run ${summary.run_id} not found`;
+    return (await lineageByStep({ db, runId: summary.run_id })) ?? `run ${summary.run_id} not found`;
   } catch (error) {
     return `cannot read the lineage back: ${error instanceof Error ? error.message : String(error)}`;
   }
