@@ -108,6 +108,8 @@ export interface Backend {
   bulkLoad<T>(work: () => Promise<T>): Promise<T>;
   /** The columns sluice keeps the table unique by (its key index from a keyed load); [] if none. */
   keyColumns(table: string): Promise<string[]>;
+  /** One value the column holds more than once (the first key index would fail on it), or undefined. */
+  duplicateValue(table: string, column: string): Promise<unknown>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 import type { Backend } from '../backends/backend.js';
 import { SluiceError } from '../core/errors.js';
+import { displayValue } from '../core/record.js';
 import type { RunSettings } from '../core/settings.js';
 
 /**
@@ -10,26 +11,41 @@ import type { RunSettings } from '../core/settings.js';
  */
 export async function checkTableKey(backend: Backend, settings: RunSettings, key: string | null): Promise<void> {
   if (settings.strategy === 'replace') return;
-  if (key !== null) {
-    const columns = (await backend.tableColumns(settings.table)).map((c) => c.name);
-    const twin = columns.find((c) => c !== key && c.toLowerCase() === key.toLowerCase());
-    if (twin !== undefined && !columns.includes(key)) {
-      throw new SluiceError('CONFIG_INVALID', `--key ${key} differs only in case from column ${twin} of table ${settings.table}, which SQLite does not tell apart`, {
-        hint: `use --key ${twin}`,
-      });
-    }
-  }
-  const kept = await backend.keyColumns(settings.table);
-  if (kept.length === 0) return;
   const table = settings.table;
+  if (key !== null) await refuseCaseTwin(backend, table, key);
+  const kept = await backend.keyColumns(table);
   if (settings.strategy === 'append') {
-    throw new SluiceError('CONFIG_INVALID', `table ${table} is kept unique by ${kept.join(', ')} (an earlier load merged it by --key ${kept[0] ?? ''}); --strategy append would add a second row for a key it holds`, {
-      hint: `merge by that key: --strategy update --key ${kept[0] ?? ''} (or deduplicate, upsert-newer), or load into another table with --table`,
-    });
-  }
-  if (key !== null && !kept.includes(key)) {
+    if (kept.length > 0) throw appendIntoKeyed(table, kept);
+  } else if (key !== null && kept.length === 0) {
+    await refuseDuplicates(backend, table, key);
+  } else if (key !== null && !kept.includes(key)) {
     throw new SluiceError('CONFIG_INVALID', `table ${table} is merged by key ${kept.join(', ')}; this run asks for --key ${key}`, {
       hint: `use --key ${kept[0] ?? ''}, or load into another table with --table`,
     });
   }
+}
+
+async function refuseCaseTwin(backend: Backend, table: string, key: string): Promise<void> {
+  const columns = (await backend.tableColumns(table)).map((c) => c.name);
+  const twin = columns.find((c) => c !== key && c.toLowerCase() === key.toLowerCase());
+  if (twin === undefined || columns.includes(key)) return;
+  throw new SluiceError('CONFIG_INVALID', `--key ${key} differs only in case from column ${twin} of table ${table}, which SQLite does not tell apart`, {
+    hint: `use --key ${twin}`,
+  });
+}
+
+function appendIntoKeyed(table: string, kept: readonly string[]): SluiceError {
+  const key = kept[0] ?? '';
+  return new SluiceError('CONFIG_INVALID', `table ${table} is kept unique by ${kept.join(', ')} (an earlier load merged it by --key ${key}); --strategy append would add a second row for a key it holds`, {
+    hint: `merge by that key: --strategy update --key ${key} (or deduplicate, upsert-newer), or load into another table with --table`,
+  });
+}
+
+/** The first keyed load of a table makes it unique by the key: one scan now says whether it can. */
+async function refuseDuplicates(backend: Backend, table: string, key: string): Promise<void> {
+  const duplicate = await backend.duplicateValue(table, key);
+  if (duplicate === undefined) return;
+  throw new SluiceError('CONFIG_INVALID', `table ${table} holds ${displayValue(duplicate)} more than once in column ${key}, so it cannot be merged by key ${key}`, {
+    hint: 'load into another table with --table, or remove the duplicates first',
+  });
 }

@@ -109,6 +109,21 @@ forEachBackend('contract: merge strategies', (db) => {
     expect(await tableRows(t, 'people')).toEqual([{ id: '2', name: 'bob' }]);
   });
 
+  it('a table with duplicate values in the key is refused before the first keyed run starts, naming one', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'dup.csv');
+    writeFileSync(file, 'id,v\n1,a\n1,b\n');
+    await run(t, { input: [file], table: 'people' });
+    writeFileSync(file, 'id,v\n1,c\n');
+    await expect(run(t, { input: [file], strategy: 'update', key: 'id', table: 'people' })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'table people holds "1" more than once in column id, so it cannot be merged by key id',
+    });
+    await withBackend(t, async (backend) => {
+      expect((await backend.ledger.listRuns({ limit: 5 })).map((r) => r.status)).toEqual(['succeeded']);
+    });
+  });
+
   it('replace swaps nothing in while a file fails: the table keeps its rows until every file loads', async () => {
     const t = db();
     const [a, b] = [path.join(t.dir, 'a.csv'), path.join(t.dir, 'b.csv')];

@@ -185,6 +185,10 @@ export class PostgresBackend implements Backend {
     return this.standalone(() => this.target.keyColumns(table));
   }
 
+  async duplicateValue(table: string, column: string): Promise<unknown> {
+    return this.standalone(() => this.target.duplicateValue(table, column));
+  }
+
   async *streamRowBatches(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<RowBatch> {
     const info = await this.standalone(() => this.target.info(table));
     if (info === null) return;

@@ -214,6 +214,15 @@ export class PgTarget {
     return result.rows.map((row) => info.byPhysical.get(row.physical)?.name ?? row.physical);
   }
 
+  async duplicateValue(table: string, column: string): Promise<unknown> {
+    const info = await this.info(table);
+    const physical = info?.columns.find((c) => c.name === column)?.physical;
+    if (info === null || physical === undefined) return undefined;
+    const c = quoteIdent(physical);
+    const result = await this.session.query<{ v: unknown }>(`SELECT ${c} AS v FROM ${quoteIdent(table)} WHERE ${c} IS NOT NULL GROUP BY ${c} HAVING count(*) > 1 LIMIT 1`);
+    return result.rows[0]?.v;
+  }
+
   async swapTable(shadow: string, table: string): Promise<void> {
     checkTableName(table);
     await this.session.query(`DROP TABLE IF EXISTS ${quoteIdent(table)}`, undefined, `replacing table ${table}`);

@@ -108,6 +108,10 @@ export class SqliteBackend implements Backend {
     return this.target.keyColumns(table);
   }
 
+  async duplicateValue(table: string, column: string): Promise<unknown> {
+    return this.target.duplicateValue(table, column);
+  }
+
   async *streamRowBatches(table: string, options: { withMeta?: boolean } = {}): AsyncIterable<RowBatch> {
     yield* this.target.iterate(table, options.withMeta ?? false, STREAM_BATCH_ROWS);
   }

@@ -106,6 +106,13 @@ export class SqliteTarget {
     return (this.db.prepare(sql).all(table) as { c: string }[]).map((row) => row.c);
   }
 
+  duplicateValue(table: string, column: string): unknown {
+    if (!this.tableExists(table) || !this.columnNames(table).has(column)) return undefined;
+    const c = quoteIdent(column);
+    const row = this.db.prepare(`SELECT ${c} AS v FROM ${quoteIdent(table)} WHERE ${c} IS NOT NULL GROUP BY ${c} HAVING COUNT(*) > 1 LIMIT 1`).get() as { v: unknown } | undefined;
+    return row?.v;
+  }
+
   lookupExisting(table: string, keyColumn: string, keys: readonly unknown[]): ExistingRow[] {
     if (keys.length === 0) return [];
     const sql = `SELECT t.${quoteIdent(keyColumn)} AS k, t.${META.cursor} AS c, t.${META.runId} AS r, t.${META.seq} AS s
