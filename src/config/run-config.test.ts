@@ -18,6 +18,18 @@ describe('buildRunSettings', () => {
     expect(() => buildRunSettings({ input: ['a.csv'], workers: '0' })).toThrow(expect.objectContaining({ hint: 'for example --workers 2' }));
   });
 
+  it('an empty --db is refused; an empty SLUICE_DB counts as unset', () => {
+    expect(() => buildRunSettings({ input: ['a'], db: '' })).toThrow('--db must not be empty');
+    const saved = process.env.SLUICE_DB;
+    process.env.SLUICE_DB = '';
+    try {
+      expect(buildRunSettings({ input: ['a'] }).db).toBe('./sluice.db');
+    } finally {
+      if (saved === undefined) delete process.env.SLUICE_DB;
+      else process.env.SLUICE_DB = saved;
+    }
+  });
+
   it('says which strategies need a key or cursor', () => {
     expect(() => buildRunSettings({ input: ['a'], strategy: 'update' })).toThrow(/needs --key/);
     expect(() => buildRunSettings({ input: ['a'], strategy: 'upsert-newer', key: 'id' })).toThrow(/needs --cursor/);

@@ -82,7 +82,7 @@ export function buildRunSettings(flags: RunOptions): RunSettings {
   const o: RunOptions = { ...file, ...definedOnly(flags) };
   const strategy = oneOf<Strategy>('--strategy', o.strategy ?? 'append', STRATEGIES);
   const settings: RunSettings = {
-    db: withSchema(o.db ?? process.env.SLUICE_DB ?? './sluice.db', o.schemaName),
+    db: withSchema(nonEmpty('--db', o.db ?? dbFromEnv()), o.schemaName),
     pipeline: nonEmpty('--pipeline', o.pipeline ?? 'default'),
     table: nonEmpty('--table', o.table ?? 'records'),
     inputs: list(o.input),
@@ -169,6 +169,12 @@ function resolvePaths(options: RunOptions, configFile: string): RunOptions {
     transform: options.transform !== undefined && /[/.]/.test(options.transform) ? at(options.transform) : options.transform,
     output: at(options.output),
   };
+}
+
+/** SLUICE_DB, unless unset or empty (as for the inspect commands); else ./sluice.db. */
+function dbFromEnv(): string {
+  const fromEnv = process.env.SLUICE_DB;
+  return fromEnv === undefined || fromEnv === '' ? './sluice.db' : fromEnv;
 }
 
 function definedOnly(flags: RunOptions): RunOptions {

@@ -70,8 +70,12 @@ function checkDatabasePath(file: string): void {
     });
   }
   const dir = dirname(file);
-  if (existsSync(dir)) return;
-  throw new SluiceError('CONFIG_INVALID', `cannot create database ${file}: directory ${dir} does not exist`, { file, hint: `create it first: mkdir -p ${dir}` });
+  if (!existsSync(dir)) {
+    throw new SluiceError('CONFIG_INVALID', `cannot create database ${file}: directory ${dir} does not exist`, { file, hint: `create it first: mkdir -p ${dir}` });
+  }
+  if (!statSync(dir).isDirectory()) {
+    throw new SluiceError('CONFIG_INVALID', `cannot create database ${file}: ${dir} is a file, not a directory`, { file, hint: 'check --db' });
+  }
 }
 
 /** Opening never reads the file: a first query tells a database from any other file. */
