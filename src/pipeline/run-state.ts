@@ -139,15 +139,18 @@ export interface RunEnd {
 export async function finishRun(backend: Backend, settings: RunSettings, commit: CommitContext, end: RunEnd): Promise<RunSummary> {
   const failed = end.reports.find((r) => r.status === 'failed');
   const completion: RunCompletion = { start: end.start, failure: failed === undefined ? null : (failed.error ?? ''), swap: end.swap ?? false };
-  if (completion.swap && failed !== undefined) {
-    end.warnings.push(
-      `table ${settings.table} was not replaced: ${failed.path} failed, and replace swaps in a new table only when every file loads; ` +
-        'the table keeps its rows from before this run (fix the file and run again: every file is read again)',
-    );
-  }
+  if (completion.swap && failed !== undefined) end.warnings.push(notReplacedNote(settings.table, failed.path));
   await backend.transaction(async (tx) => completeRun(tx, settings, commit, completion));
   const run = (await backend.ledger.getRun(commit.runId)) as RunRow;
   return summarize(backend, settings, run, end);
+}
+
+/** Why a replace run left its table as it was (said by the process that summarizes the run). */
+export function notReplacedNote(table: string, failedPath: string): string {
+  return (
+    `table ${table} was not replaced: ${failedPath} failed, and replace swaps in a new table only when every file loads; ` +
+    'the table keeps its rows from before this run (fix the file and run again: every file is read again)'
+  );
 }
 
 export interface RunCompletion {

@@ -10,7 +10,7 @@ import type { LoadObserver } from './load-file.js';
 import { joinPipelineLock, lockedError, sharePipelineLock, tryPipelineLock, type SharedLock } from './lock.js';
 import { prepareRun, type PreparedRun } from './prepare.js';
 import { markResumable, RunInterrupted, runIo, type RunIo, type RunObserver, type RunProgress } from './run-io.js';
-import { joinRun, markInterrupted, startOrResume, summarize, type RunStart } from './run-state.js';
+import { joinRun, markInterrupted, notReplacedNote, startOrResume, summarize, type RunStart } from './run-state.js';
 import type { FileReport, RunSummary } from './summary.js';
 import type { WorkerMessage, WorkerStart } from './worker-process.js';
 
@@ -231,6 +231,8 @@ async function runSummary(backend: Backend, settings: RunSettings, start: RunSta
   const run = (await backend.ledger.getRun(start.run.id)) as RunRow;
   const files = await backend.ledger.runFiles(run.id);
   const fileReports = files.filter((f) => f.status !== 'pending').map((f) => reports.get(f.path) ?? fileReport(f));
+  const failed = files.find((f) => f.status === 'failed');
+  if (settings.strategy === 'replace' && failed !== undefined) io.warn(notReplacedNote(settings.table, failed.path));
   return summarize(backend, settings, run, { start, reports: fileReports, warnings: io.warnings, started: io.started });
 }
 

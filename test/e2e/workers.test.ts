@@ -285,6 +285,21 @@ describe('parallel workers: signals, file errors, replace (SQLite)', () => {
     expect(String(rows(path.join(dir, 'broken-fail.db'), 'SELECT error FROM _sluice_runs')[0]?.error)).toContain('stopped at a file error');
   });
 
+  it('replace with a failing file keeps the table and says so, with --workers too', () => {
+    const drop = path.join(dir, 'replace-failing');
+    mkdirSync(drop, { recursive: true });
+    const db = path.join(drop, 't.db');
+    for (let f = 0; f < 4; f += 1) writeFileSync(path.join(drop, `p${f}.csv`), `id,v\n${f},x\n`);
+    const args = ['run', '--source-dir', drop, '--pattern', '*.csv', '--db', db, '--strategy', 'replace', '--key', 'id', '--workers', '2'];
+    expect(sluice(args).code).toBe(0);
+    writeFileSync(path.join(drop, 'p1.csv'), 'id,v\n1,"x\n');
+    writeFileSync(path.join(drop, 'p0.csv'), 'id,v\n0,NEW\n');
+    const failed = sluice(args);
+    expect(failed.code, failed.stderr).toBe(3);
+    expect(failed.stderr).toContain('note: table records was not replaced:');
+    expect(rows(db, 'SELECT id, v FROM records ORDER BY id')).toEqual([0, 1, 2, 3].map((id) => ({ id: String(id), v: 'x' })));
+  });
+
   it('replace: a resumed run reads every file again once one was read (with and without --workers)', async () => {
     for (const workers of [[], ['--workers', '2']]) {
       const drop = path.join(dir, `replace-${workers.length}`);
