@@ -10,7 +10,8 @@ export function formatSummary(s: RunSummary): string {
   const lines = [`${verb} ${plural(s.loaded, 'record')} from ${plural(read, 'file')}${failed} into ${s.table} (${s.db})${s.resumed ? ', resumed' : ''}`];
   lines.push(`  records: input ${s.input_records}, staged ${s.staged}, loaded ${s.loaded}, rejected ${s.rejected}` +
     `, skipped ${s.skipped_watermark} by watermark, ${s.skipped_stale} stale, ${s.skipped_duplicate} duplicate${s.dropped > 0 ? `, dropped ${s.dropped}` : ''}`);
-  lines.push(`  files: ${s.files_total} total, ${s.files_loaded} loaded, ${s.files_unchanged} unchanged, ${s.files_failed} failed`);
+  const unread = s.files_total - s.files_loaded - s.files_unchanged - s.files_failed;
+  lines.push(`  files: ${s.files_total} total, ${s.files_loaded} loaded, ${s.files_unchanged} unchanged, ${s.files_failed} failed${unread > 0 ? `, ${unread} not read` : ''}`);
   lines.push(`  dead letters ${s.dead_letters}, lineage entries ${s.lineage_entries}, target rows ${s.target_rows}, watermark ${s.watermark ?? '(none)'}, ${s.duration_ms} ms`);
   for (const file of s.files) {
     if (file.status === 'failed') lines.push(`  failed: ${file.error ?? file.path}`);

@@ -95,6 +95,9 @@ describe('sluice run: broken files are recorded and skipped (exit 3) or stop the
     expect(json(r)).toMatchObject({ status: 'failed', files_loaded: 1, files_failed: 1, target_rows: 2 });
     expect(rows(db, 'SELECT status, error FROM _sluice_runs')).toEqual([{ status: 'failed', error: expect.stringContaining('invalid UTF-8') }]);
     expect(r.stderr).toContain(`Stopped after loading 2 records from 2 files (1 failed) into records (${db})\n`);
+    writeFileSync(path.join(src, 'c.csv'), GOOD_CSV);
+    const stoppedEarly = sluice(['run', '--db', `${db}2`, '--source-dir', src, '--on-file-error', 'fail']);
+    expect(stoppedEarly.stderr).toContain('files: 3 total, 1 loaded, 0 unchanged, 1 failed, 1 not read');
   });
 
   it('a truncated .gz fails that file', () => {
