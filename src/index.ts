@@ -7,7 +7,7 @@ export type { Fields, ReasonCode, LineageStep } from './core/record.js';
 export { rowFields, isTextBatch, batchRows, type RowBatch, type TextBatch, type SourceBatch } from './core/row-batch.js';
 export type { RunSettings, Strategy, FieldType, Format, FormatOption, Limits } from './core/settings.js';
 export { DEFAULT_LIMITS, FORMATS, STRATEGIES, FIELD_TYPES } from './core/settings.js';
-export { buildRunSettings } from './config/run-config.js';
+export { buildRunSettings, defaultDb } from './config/run-config.js';
 export type { RunOptions } from './config/run-config.js';
 export { runPipeline, RunInterrupted, silentObserver } from './pipeline/run-pipeline.js';
 export type { RunObserver, RunProgress } from './pipeline/run-pipeline.js';

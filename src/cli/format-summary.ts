@@ -1,4 +1,4 @@
-import type { ExportResult, RunSummary } from '../index.js';
+import type { ExportResult, FileReport, RunSummary } from '../index.js';
 import { shownPath } from './shown-path.js';
 import { plural } from './table.js';
 
@@ -14,7 +14,7 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`  files: ${s.files_total} total, ${s.files_loaded} loaded, ${s.files_unchanged} unchanged, ${s.files_failed} failed${unread > 0 ? `, ${unread} not read` : ''}`);
   lines.push(`  dead letters ${s.dead_letters}, lineage entries ${s.lineage_entries}, target rows ${s.target_rows}, watermark ${s.watermark ?? '(none)'}, ${s.duration_ms} ms`);
   for (const file of s.files) {
-    if (file.status === 'failed') lines.push(`  failed: ${file.error ?? file.path}`);
+    if (file.status === 'failed') lines.push(`  ${failedLine(file)}`);
     if (file.new_columns.length > 0) lines.push(`  ${shownPath(file.path)}: new columns ${file.new_columns.join(', ')} (added)`);
     if (file.missing_columns.length > 0) lines.push(`  ${shownPath(file.path)}: lacks columns ${file.missing_columns.join(', ')}`);
   }
@@ -36,6 +36,11 @@ function rejectedHint(s: RunSummary): string | null {
   if (s.dry_run) return null;
   if (s.rejected > s.dead_letters) return `sluice dead-letters list --db ${s.db} --pipeline ${s.pipeline}`;
   return s.dead_letters > 0 ? `sluice dead-letters list --db ${s.db} --run ${s.run_id}` : null;
+}
+
+/** Why a file of the run failed: in the summary, and alone under --quiet. */
+export function failedLine(file: FileReport): string {
+  return `failed: ${file.error ?? file.path}`;
 }
 
 /** What an export wrote (or, dry, would write). */

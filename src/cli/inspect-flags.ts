@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { redact, withSchema } from '../index.js';
+import { defaultDb, redact, withSchema } from '../index.js';
 import { reportError } from './output.js';
 
 /** The flags every inspection command takes. */
@@ -22,8 +22,7 @@ export const ALL_PIPELINES = 'only this pipeline (default: every pipeline)';
 export const ONE_PIPELINE = 'the pipeline (default: the only one in the ledger)';
 
 export function dbOf(flags: CommonFlags): string {
-  const fromEnv = process.env.SLUICE_DB;
-  return withSchema(flags.db ?? (fromEnv === undefined || fromEnv === '' ? './sluice.db' : fromEnv), flags.schemaName);
+  return withSchema(flags.db ?? defaultDb(), flags.schemaName);
 }
 
 /** A commander parser for ids and limits: whole numbers from 1. */

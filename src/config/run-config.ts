@@ -82,7 +82,7 @@ export function buildRunSettings(flags: RunOptions): RunSettings {
   const o: RunOptions = { ...file, ...definedOnly(flags) };
   const strategy = oneOf<Strategy>('--strategy', o.strategy ?? 'append', STRATEGIES);
   const settings: RunSettings = {
-    db: withSchema(nonEmpty('--db', o.db ?? dbFromEnv()), o.schemaName),
+    db: withSchema(nonEmpty('--db', o.db ?? defaultDb()), o.schemaName),
     pipeline: nonEmpty('--pipeline', o.pipeline ?? 'default'),
     table: nonEmpty('--table', o.table ?? 'records'),
     inputs: list(o.input),
@@ -171,8 +171,8 @@ function resolvePaths(options: RunOptions, configFile: string): RunOptions {
   };
 }
 
-/** SLUICE_DB, unless unset or empty (as for the inspect commands); else ./sluice.db. */
-function dbFromEnv(): string {
+/** The database when --db is not given: SLUICE_DB, unless unset or empty; else ./sluice.db. */
+export function defaultDb(): string {
   const fromEnv = process.env.SLUICE_DB;
   return fromEnv === undefined || fromEnv === '' ? './sluice.db' : fromEnv;
 }

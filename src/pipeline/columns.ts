@@ -4,6 +4,17 @@ import type { FieldType } from '../core/settings.js';
 import type { ColumnSpec, ColumnType } from '../backends/backend.js';
 import { isMetaColumn } from '../backends/sql.js';
 
+/** The column whose name equals `name` in any case (itself first), if any. */
+export function caseTwinIn(columns: Iterable<string>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  let twin: string | undefined;
+  for (const column of columns) {
+    if (column === name) return column;
+    if (twin === undefined && column.toLowerCase() === lower) twin = column;
+  }
+  return twin;
+}
+
 const COLUMN_TYPES: Record<FieldType, ColumnType> = {
   string: 'text',
   number: 'real',
@@ -85,12 +96,9 @@ export class ColumnSet {
     }
   }
 
-  /** The column whose name equals `name` in any case (itself first). Runs only for a field not seen before. */
+  /** Runs only for a field not seen before. */
   private caseTwin(name: string): string | undefined {
-    if (this.names.has(name)) return name;
-    const lower = name.toLowerCase();
-    for (const column of this.names.keys()) if (column.toLowerCase() === lower) return column;
-    return undefined;
+    return this.names.has(name) ? name : caseTwinIn(this.names.keys(), name);
   }
 
   /** A record's values in column order (what TargetRow.values holds); call observe first. */

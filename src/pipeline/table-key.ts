@@ -2,6 +2,7 @@ import type { Backend } from '../backends/backend.js';
 import { SluiceError } from '../core/errors.js';
 import { displayValue } from '../core/record.js';
 import type { RunSettings } from '../core/settings.js';
+import { caseTwinIn } from './columns.js';
 
 /**
  * A table an earlier keyed load made unique by a column can only be merged by that column: an
@@ -26,9 +27,8 @@ export async function checkTableKey(backend: Backend, settings: RunSettings, key
 }
 
 async function refuseCaseTwin(backend: Backend, table: string, key: string): Promise<void> {
-  const columns = (await backend.tableColumns(table)).map((c) => c.name);
-  const twin = columns.find((c) => c !== key && c.toLowerCase() === key.toLowerCase());
-  if (twin === undefined || columns.includes(key)) return;
+  const twin = caseTwinIn((await backend.tableColumns(table)).map((c) => c.name), key);
+  if (twin === undefined || twin === key) return;
   throw new SluiceError('CONFIG_INVALID', `--key ${key} differs only in case from column ${twin} of table ${table}, which SQLite does not tell apart`, {
     hint: `use --key ${twin}`,
   });

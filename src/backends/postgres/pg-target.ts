@@ -200,7 +200,6 @@ export class PgTarget {
     return stage;
   }
 
-  /** replace: the shadow becomes the table, its indexes renamed along so the names stay derivable. */
   /** Columns of the table's unique sluice key index (named by indexName, shadows renamed on swap). */
   async keyColumns(table: string): Promise<string[]> {
     const info = await this.info(table);
@@ -223,6 +222,7 @@ export class PgTarget {
     return result.rows[0]?.v;
   }
 
+  /** replace: the shadow becomes the table, its indexes renamed along so the names stay derivable. */
   async swapTable(shadow: string, table: string): Promise<void> {
     checkTableName(table);
     await this.session.query(`DROP TABLE IF EXISTS ${quoteIdent(table)}`, undefined, `replacing table ${table}`);

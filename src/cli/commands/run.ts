@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { buildRunSettings, lineageByStep, RunInterrupted, runPipeline, type LineageReport, type RunOptions, type RunSummary } from '../../index.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, reportError, say } from '../output.js';
-import { formatSummary } from '../format-summary.js';
+import { failedLine, formatSummary } from '../format-summary.js';
 import { cliObserver } from '../run-observer.js';
 import { formatByStep } from './lineage.js';
 
@@ -80,7 +80,7 @@ async function show(summary: RunSummary, options: RunFlags, db: string): Promise
   if (options.json) printJson(report === undefined ? summary : { ...summary, lineage: typeof report === 'string' ? null : report });
   if (!options.quiet) say(formatSummary(summary));
   // --quiet keeps errors: a file that failed (exit 3, or 1 with --on-file-error fail) says why.
-  else for (const file of summary.files) if (file.status === 'failed') say(`failed: ${file.error ?? file.path}`);
+  else for (const file of summary.files) if (file.status === 'failed') say(failedLine(file));
   if (typeof report === 'string') say(`--report: ${report}`);
   else if (report !== undefined && !options.json) process.stdout.write(`${formatByStep(report)}\n`);
 }
@@ -88,7 +88,7 @@ async function show(summary: RunSummary, options: RunFlags, db: string): Promise
 /** --report: the run's lineage read back from the ledger, or why there is none to read. */
 async function lineageReport(summary: RunSummary, db: string): Promise<LineageReport | string> {
   if (summary.dry_run) return 'a dry run commits no lineage';
-  if (summary.db === ':memory:') return 'the ledger of an in-memory database is gone with the run';
+  if (db === ':memory:') return 'the ledger of an in-memory database is gone with the run';
   try {
     return (await lineageByStep({ db, runId: summary.run_id })) ?? `run ${summary.run_id} not found`;
   } catch (error) {
