@@ -127,6 +127,15 @@ export interface DeadLetterInput {
 export interface WaitingRepeats {
   positions: number[];
   outdated: LetterReason[];
+  /** Ids of the stored letters found again (same file, line and text). */
+  ids: number[];
+}
+
+/** The lines of a file that one slice of a read covers; `to` null: on to the file's end. */
+export interface LineSpan {
+  fileId: number;
+  from: number;
+  to: number | null;
 }
 
 /** A waiting letter's new reason, field and message. */
@@ -275,6 +284,14 @@ export interface LedgerTx {
   waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], aliases?: ReadonlyMap<number, number>): Promise<WaitingRepeats>;
   /** Gives waiting letters the reason, field and message their record fails with today. */
   updateLetterReasons(letters: readonly LetterReason[]): Promise<void>;
+  /**
+   * Marks as superseded by run `runId` the pipeline's waiting letters of a file read again whose
+   * line falls in `span`, except `keep` (those the read found again, same text): the file holds
+   * another record at their line now, or none, or the record passes now, so a replay must never
+   * load the old one. Called before the read stores its own letters for those lines. `aliases`
+   * as for waitingRepeats. Returns how many.
+   */
+  supersedeLetters(pipeline: string, span: LineSpan, keep: readonly number[], runId: number, aliases?: ReadonlyMap<number, number>): Promise<number>;
   /** Marks dead letters as replayed (loaded) by a run, so they are never replayed twice. */
   markReplayed(ids: readonly number[], runId: number): Promise<void>;
   finishRun(runId: number, status: RunStatus, watermarkAfter: string | null, error: string | null): Promise<void>;

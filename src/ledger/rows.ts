@@ -129,7 +129,12 @@ export function toKeyLineage(row: Row): KeyLineageRow {
 
 /** The file ids whose waiting letters a slice's letters may repeat: theirs, and their aliases'. */
 export function letterFileIds(letters: readonly DeadLetterInput[], aliases: ReadonlyMap<number, number>): number[] {
-  const ids = new Set(letters.map((letter) => letter.fileId));
+  return withAliases(letters.map((letter) => letter.fileId), aliases);
+}
+
+/** The file ids and the ids an earlier version stored the same files under. */
+export function withAliases(fileIds: Iterable<number>, aliases: ReadonlyMap<number, number>): number[] {
+  const ids = new Set(fileIds);
   for (const [legacy, current] of aliases) if (ids.has(current)) ids.add(legacy);
   return [...ids];
 }
@@ -149,14 +154,16 @@ export function repeatedLetters(
   const byRecord = new Map(letters.map((letter, i) => [`${letter.fileId}:${letter.line}:${stores(letter.raw)}`, i]));
   const positions = new Set<number>();
   const outdated: LetterReason[] = [];
+  const ids: number[] = [];
   for (const row of stored) {
     const fileId = Number(row.file_id);
     const i = byRecord.get(`${aliases.get(fileId) ?? fileId}:${Number(row.line)}:${String(row.raw)}`);
     if (i === undefined) continue;
     positions.add(i);
+    ids.push(Number(row.id));
     const { reason, field, message } = letters[i] as DeadLetterInput;
     const same = row.reason === reason && text(row.field) === (field === null ? null : stores(field)) && text(row.message) === stores(message);
     if (!same) outdated.push({ id: Number(row.id), reason, field, message });
   }
-  return { positions: [...positions], outdated };
+  return { positions: [...positions], outdated, ids };
 }

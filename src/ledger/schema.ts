@@ -122,6 +122,8 @@ export const LEDGER_TABLES: readonly TableDef[] = [
       ['field', 'text'],
       ['message', 'text', 'NOT NULL'],
       ['created_at', 'text', 'NOT NULL'],
+      // The run that resolved the letter: a replay that loaded it, or a run that read its file
+      // again and found another record (or none) at its line (superseded). Null: waiting.
       ['replayed_by', 'int'],
     ],
     // (pipeline, file_id, line): a file read again looks up the letters it already has waiting.

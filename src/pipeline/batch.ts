@@ -1,6 +1,6 @@
 import type { LineageEntry, TargetRow } from '../backends/backend.js';
 import type { Rejection } from '../core/record.js';
-import type { CursorValue, DeadLetterInput, RunCounters } from '../ledger/ledger.js';
+import type { CursorValue, DeadLetterInput, LineSpan, RunCounters } from '../ledger/ledger.js';
 import type { MergeCandidate } from '../stages/merge/index.js';
 
 /**
@@ -16,15 +16,24 @@ export interface Staged extends TargetRow, MergeCandidate {
   cursorValue: CursorValue | null;
 }
 
-/** Rejected records whose dead letter already waited (not stored again), and those letters that took a new reason. */
+/**
+ * Rejected records whose dead letter already waited (not stored again), those letters that took
+ * a new reason, and the waiting letters of lines that hold another record now (superseded).
+ */
 export interface LettersWaiting {
   waiting: number;
   refreshed: number;
+  superseded: number;
+}
+
+export function noLettersWaiting(): LettersWaiting {
+  return { waiting: 0, refreshed: 0, superseded: 0 };
 }
 
 export function addWaiting(total: LettersWaiting, more: LettersWaiting): void {
   total.waiting += more.waiting;
   total.refreshed += more.refreshed;
+  total.superseded += more.superseded;
 }
 
 /** Where the file stands once this batch commits. */
@@ -46,8 +55,10 @@ export class Batch {
   readonly counters: Partial<RunCounters> = {};
   inputRecords = 0;
   checkpoint: BatchCheckpoint | null = null;
-  /** Rejected records whose dead letter was already waiting (set when the batch is written). */
-  lettersWaiting: LettersWaiting = { waiting: 0, refreshed: 0 };
+  /** The lines of its file this slice read; null for replayed dead letters. */
+  span: LineSpan | null = null;
+  /** What became of the letters already waiting for its records (set when the batch is written). */
+  lettersWaiting: LettersWaiting = noLettersWaiting();
   /** Dead letters this batch replays: marked replayed when it commits. */
   readonly replayed: number[] = [];
 

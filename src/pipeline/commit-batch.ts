@@ -3,7 +3,7 @@ import { keyIdentity } from '../core/record.js';
 import type { Strategy } from '../core/settings.js';
 import type { CursorValue, DeadLetterInput, RunCounters } from '../ledger/ledger.js';
 import { planMerge, type ExistingState, type MergeOutcome } from '../stages/merge/index.js';
-import { addWaiting, type Batch, type BatchCheckpoint, type LettersWaiting, type Staged } from './batch.js';
+import { addWaiting, noLettersWaiting, type Batch, type BatchCheckpoint, type LettersWaiting, type Staged } from './batch.js';
 import { crashPoint } from './crash-points.js';
 import type { ColumnSet } from './columns.js';
 
@@ -82,11 +82,11 @@ export async function commitBatch(context: CommitContext, slices: Iterable<Batch
   // fails to decode mid-batch) must leave it as it was.
   const ensuredBefore = context.ensuredVersion;
   let maxCursor = context.maxCursor;
-  const committed: BatchCommitted = { lettersWaiting: { waiting: 0, refreshed: 0 } };
+  const committed: BatchCommitted = { lettersWaiting: noLettersWaiting() };
   try {
     await context.backend.transaction(async (tx) => {
       let checkpoint: BatchCheckpoint | null = null;
-      committed.lettersWaiting = { waiting: 0, refreshed: 0 };
+      committed.lettersWaiting = noLettersWaiting();
       for await (const slice of slices) {
         maxCursor = await writeSlice(context, tx, slice, maxCursor);
         addWaiting(committed.lettersWaiting, slice.lettersWaiting);
@@ -114,7 +114,10 @@ async function writeSlice(context: CommitContext, tx: BackendTx, slice: Batch, m
   }
   const maxCursor = await mergeStaged(context, tx, spec, slice, maxBefore);
   await tx.ledger.insertLineage(context.runId, slice.lineage);
-  await tx.ledger.insertDeadLetters(context.runId, context.pipeline, await newDeadLetters(context, tx, slice));
+  const letters = await newDeadLetters(context, tx, slice);
+  // Before the new letters go in: they are this run's, never superseded by it.
+  await supersedeLetters(context, tx, slice, letters.foundAgain);
+  await tx.ledger.insertDeadLetters(context.runId, context.pipeline, letters.stored);
   if (slice.replayed.length > 0) await tx.ledger.markReplayed(slice.replayed, context.runId);
   // Counted as read: a staged record has two entries (stage, then its outcome), one stored.
   slice.count('lineage_entries', slice.lineage.length + slice.staged.length);
@@ -127,15 +130,27 @@ async function writeSlice(context: CommitContext, tx: BackendTx, slice: Batch, m
  * (same line and text): a file read again stores each invalid record once, so replaying the
  * letters loads it once. The records still count as rejected, in this run's lineage too.
  */
-async function newDeadLetters(context: CommitContext, tx: BackendTx, slice: Batch): Promise<readonly DeadLetterInput[]> {
+async function newDeadLetters(context: CommitContext, tx: BackendTx, slice: Batch): Promise<{ stored: readonly DeadLetterInput[]; foundAgain: readonly number[] }> {
   const found = await tx.ledger.waitingRepeats(context.pipeline, slice.deadLetters, context.fileAliases);
-  if (found.positions.length === 0) return slice.deadLetters;
+  if (found.positions.length === 0) return { stored: slice.deadLetters, foundAgain: [] };
   // A waiting letter says why its record fails today, should the rules have changed.
   if (found.outdated.length > 0) await tx.ledger.updateLetterReasons(found.outdated);
   const repeats = new Set(found.positions);
   slice.count('dead_letters', -repeats.size);
-  slice.lettersWaiting = { waiting: repeats.size, refreshed: found.outdated.length };
-  return slice.deadLetters.filter((_letter, i) => !repeats.has(i));
+  slice.lettersWaiting = { ...slice.lettersWaiting, waiting: repeats.size, refreshed: found.outdated.length };
+  return { stored: slice.deadLetters.filter((_letter, i) => !repeats.has(i)), foundAgain: found.ids };
+}
+
+/**
+ * A file read again that holds another record (or none) at the line of a letter waiting from an
+ * earlier read, or the same record passing now: the letter is superseded, so a replay never loads
+ * what the file no longer says (under update, over the corrected row). Letters whose record the
+ * slice rejected again stay (found again, same line and text).
+ */
+async function supersedeLetters(context: CommitContext, tx: BackendTx, slice: Batch, foundAgain: readonly number[]): Promise<void> {
+  if (slice.span === null) return;
+  const superseded = await tx.ledger.supersedeLetters(context.pipeline, slice.span, foundAgain, context.runId, context.fileAliases);
+  slice.lettersWaiting = { ...slice.lettersWaiting, superseded };
 }
 
 /** The checkpoint the batch reached, and the file's ledger entry when the batch ends it. */

@@ -48,6 +48,9 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
   let inBatch = 0;
   let bytes = 0;
   let lastRead: DecodedRecord | undefined;
+  // Every line of the file from where this read starts belongs to one slice's span, the last
+  // slice's reaching to the end: a letter waiting for any of them is looked at (commit-batch.ts).
+  let spanFrom = read.resume !== undefined && read.resume.position > 0 ? read.resume.line : 1;
   const decoded = decodeBatches(read.path, {
     format: read.format,
     limits: read.limits,
@@ -63,6 +66,8 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
       const endsBatch = inBatch >= read.batchSize || hooks.cut();
       if (slice.size < sliceSize && !endsBatch) continue;
       slice.checkpoint = { ordinal: read.ordinal, ...resumeAfter(record) };
+      slice.span = { fileId: read.fileId, from: spanFrom, to: record.line };
+      spanFrom = record.line + 1;
       yield { batch: slice, bytes, endsBatch, last: false };
       [slice, bytes] = [new Batch(), 0];
       if (endsBatch) inBatch = 0;
@@ -70,5 +75,6 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
   }
   const reached = lastRead === undefined ? (read.resume ?? { position: 0, line: 0, byteOffset: null }) : resumeAfter(lastRead);
   slice.checkpoint = { ordinal: read.ordinal, ...reached };
+  slice.span = { fileId: read.fileId, from: spanFrom, to: null };
   yield { batch: slice, bytes, endsBatch: true, last: true };
 }

@@ -1,4 +1,5 @@
 import { redact } from '../backends/open-backend.js';
+import type { Backend } from '../backends/backend.js';
 import { SluiceError } from '../core/errors.js';
 import type { ReasonCode } from '../core/record.js';
 import { canonicalTimestamp } from '../core/timestamp.js';
@@ -18,8 +19,14 @@ export interface DeadLetterEntry {
   /** The record as read (JSON sources: their text; CSV and text lines: the decoded fields as JSON). */
   raw: string;
   created_at: string;
-  /** The run that replayed it; null while it waits. */
+  /** The run that replayed it (`sluice dead-letters replay`); null otherwise. */
   replayed_by: number | null;
+  /**
+   * The run that read its file again and did not find this failing record at its line (changed,
+   * removed, or passing now): the letter no longer stands for what the file says, and is never
+   * replayed. Null otherwise.
+   */
+  superseded_by: number | null;
 }
 
 export interface DeadLetterListOptions extends InspectOptions {
@@ -27,7 +34,7 @@ export interface DeadLetterListOptions extends InspectOptions {
   reason?: string;
   /** The newest N that match (default 50), listed oldest first. */
   limit?: number;
-  /** Include the ones already replayed (hidden by default: they are dealt with). */
+  /** Include the resolved ones, replayed or superseded (hidden by default: they are dealt with). */
   all?: boolean;
 }
 
@@ -35,11 +42,31 @@ export interface DeadLetterList {
   dead_letters: DeadLetterEntry[];
   /** How many match in all (the list stops at the limit). */
   matching: number;
-  /** Replayed ones that match but were left out (see `all`). */
-  replayed_hidden: number;
+  /** Resolved ones (replayed or superseded) that match but were left out (see `all`). */
+  resolved_hidden: number;
 }
 
-function entry(d: DeadLetterRow): DeadLetterEntry {
+/** The runs that resolved the letters, and which of them were replays (the others superseded). */
+async function replayRuns(backend: Backend, letters: readonly DeadLetterRow[]): Promise<Set<number>> {
+  const replays = new Set<number>();
+  for (const id of new Set(letters.map((d) => d.replayedBy))) {
+    if (id === null) continue;
+    const run = await backend.ledger.getRun(id);
+    if (run !== null && isReplay(run.settings)) replays.add(id);
+  }
+  return replays;
+}
+
+function isReplay(settings: string | null): boolean {
+  try {
+    return (JSON.parse(settings ?? '{}') as { replay?: unknown }).replay === true;
+  } catch {
+    return false;
+  }
+}
+
+function entry(d: DeadLetterRow, replays: ReadonlySet<number>): DeadLetterEntry {
+  const replayed = d.replayedBy !== null && replays.has(d.replayedBy);
   return {
     id: d.id,
     run_id: d.runId,
@@ -51,20 +78,22 @@ function entry(d: DeadLetterRow): DeadLetterEntry {
     message: d.message,
     raw: d.raw,
     created_at: d.createdAt,
-    replayed_by: d.replayedBy,
+    replayed_by: replayed ? d.replayedBy : null,
+    superseded_by: replayed ? null : d.replayedBy,
   };
 }
 
 /** `sluice dead-letters list`. */
 export async function listDeadLetters(options: DeadLetterListOptions): Promise<DeadLetterList> {
   const reason = checkReason(options.reason);
-  return reading<DeadLetterList>(options.db, { dead_letters: [], matching: 0, replayed_hidden: 0 }, async (backend) => {
+  return reading<DeadLetterList>(options.db, { dead_letters: [], matching: 0, resolved_hidden: 0 }, async (backend) => {
     if (options.runId !== undefined) await requireRun(backend, options.runId, options.pipeline);
     const filter: DeadLetterFilter = { pipeline: options.pipeline, runId: options.runId, reason, waitingOnly: options.all !== true };
     const rows = await backend.queries.listDeadLetters(filter, options.limit ?? 50);
     const matching = await backend.queries.countDeadLetters(filter);
     const everything = options.all === true ? matching : await backend.queries.countDeadLetters({ ...filter, waitingOnly: false });
-    return { dead_letters: rows.reverse().map(entry), matching, replayed_hidden: everything - matching };
+    const replays = await replayRuns(backend, rows);
+    return { dead_letters: rows.reverse().map((d) => entry(d, replays)), matching, resolved_hidden: everything - matching };
   });
 }
 
@@ -79,9 +108,12 @@ export async function showDeadLetter(options: { db: string; id: number }): Promi
     new SluiceError('DEAD_LETTER_NOT_FOUND', `dead letter ${options.id} not found in ${redact(options.db)}`, {
       hint: `list them with: sluice dead-letters list --db ${redact(options.db)}`,
     });
-  const found = await reading<DeadLetterRow | null>(options.db, null, (backend) => backend.queries.getDeadLetter(options.id));
+  const found = await reading<DeadLetterDetail | null>(options.db, null, async (backend) => {
+    const letter = await backend.queries.getDeadLetter(options.id);
+    return letter === null ? null : { ...entry(letter, await replayRuns(backend, [letter])), raw_json: parseJson(letter.raw) };
+  });
   if (found === null) throw notFound();
-  return { ...entry(found), raw_json: parseJson(found.raw) };
+  return found;
 }
 
 function parseJson(text: string): unknown {

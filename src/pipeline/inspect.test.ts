@@ -192,7 +192,7 @@ describe('empty and missing databases', () => {
     expect(await pipelineStatus({ db })).toEqual([]);
     expect(await lineageByStep({ db })).toBeNull();
     expect(await keyHistory({ db, key: 'k' })).toEqual({ key: 'k', history: [], current: [] });
-    expect(await listDeadLetters({ db })).toEqual({ dead_letters: [], matching: 0, replayed_hidden: 0 });
+    expect(await listDeadLetters({ db })).toEqual({ dead_letters: [], matching: 0, resolved_hidden: 0 });
     expect(await showWatermark({ db })).toEqual([]);
     const connection = new Database(db, { readonly: true });
     expect(connection.prepare("SELECT name FROM sqlite_master WHERE name LIKE '_sluice%'").all()).toEqual([]);

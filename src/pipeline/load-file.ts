@@ -5,7 +5,7 @@ import type { RunFileRow } from '../ledger/ledger.js';
 import type { DecodeResume } from '../stages/decode/index.js';
 import { hashFile } from '../stages/discover/index.js';
 import { commitBatch, type CommitContext, type FileFingerprint } from './commit-batch.js';
-import { addWaiting, type Batch, type LettersWaiting } from './batch.js';
+import { addWaiting, noLettersWaiting, type Batch, type LettersWaiting } from './batch.js';
 import { fileBatches, type FileRead, type ReadSlice } from './file-batches.js';
 import type { RecordFlow } from './record-flow.js';
 import type { FileReport } from './summary.js';
@@ -111,7 +111,7 @@ async function fingerprintFile(path: string): Promise<FileFingerprint> {
 async function commitBatches(commit: CommitContext, slices: AsyncIterable<ReadSlice>, fingerprint: FileFingerprint, observer: LoadObserver): Promise<number> {
   const stream = slices[Symbol.asyncIterator]();
   let count = 0;
-  const lettersWaiting: LettersWaiting = { waiting: 0, refreshed: 0 };
+  const lettersWaiting: LettersWaiting = noLettersWaiting();
   try {
     for (let next = await stream.next(); !next.done; next = await stream.next()) {
       const batch = new BatchSlices(next.value, stream, (slice) => {
@@ -128,8 +128,15 @@ async function commitBatches(commit: CommitContext, slices: AsyncIterable<ReadSl
   } finally {
     // Said for the batches committed, whether the file ends, stops or fails.
     if (lettersWaiting.waiting > 0) observer.warn(lettersWaitingNote(fingerprint.path, lettersWaiting));
+    if (lettersWaiting.superseded > 0) observer.warn(supersededNote(fingerprint.path, lettersWaiting.superseded));
   }
   return count;
+}
+
+function supersededNote(path: string, superseded: number): string {
+  const letters = superseded === 1 ? '1 dead letter' : `${superseded} dead letters`;
+  const them = superseded === 1 ? 'it' : 'them';
+  return `${path}: ${letters} from an earlier read of this file superseded: the file no longer has ${superseded === 1 ? 'that failing record at its line' : 'those failing records at their lines'}, so replay will not load ${them} (sluice dead-letters list --all shows ${them})`;
 }
 
 function lettersWaitingNote(path: string, { waiting, refreshed }: LettersWaiting): string {

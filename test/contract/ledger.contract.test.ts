@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { isSluiceError, replayDeadLetters, resetWatermark, setWatermark, type Backend } from '../../src/index.js';
+import { isSluiceError, listDeadLetters, replayDeadLetters, resetWatermark, setWatermark, type Backend } from '../../src/index.js';
 import { forEachBackend, run, tableRows, withBackend } from './backends.js';
 
 forEachBackend('contract: ledger', (db) => {
@@ -115,7 +115,7 @@ forEachBackend('contract: ledger', (db) => {
     expect((await tableRows(t, 'records')).map((r) => r.n)).toEqual([5, 9]);
   });
 
-  it('a file read again stores each invalid record once, so a replay under append loads it once', async () => {
+  it('a file read again stores each invalid record once, a changed line supersedes its old letter: a replay loads what the file says now', async () => {
     const t = db();
     const file = path.join(t.dir, 'orders.ndjson');
     const schema = path.join(t.dir, 'orders.schema.json');
@@ -144,19 +144,33 @@ forEachBackend('contract: ledger', (db) => {
       [2, 'reject', first],
     ]);
 
-    // Delivered again with line 2 corrected into another bad value and line 3 as it was: only
-    // the changed line is a new letter.
+    // Delivered again with line 2 corrected into another bad value and line 3 as it was: the
+    // changed line is a new letter, and its old letter is superseded (the file no longer says it).
     writeFileSync(file, [order('a', 5), order('b', 600), order('c', 7, 'nul\u0000inside')].join('\n') + '\n');
     // (a is at the watermark and loaded before: under append a boundary duplicate, skipped.)
-    expect(await run(t, options)).toMatchObject({ loaded: 0, skipped_duplicate: 1, rejected: 2, dead_letters: 1 });
-    expect(await waiting()).toEqual(['1:2', '1:3', '3:2']);
+    const corrected = await run(t, options);
+    expect(corrected).toMatchObject({ run_id: 3, loaded: 0, skipped_duplicate: 1, rejected: 2, dead_letters: 1 });
+    expect(corrected.warnings.join('\n')).toContain(`${file}: 1 dead letter from an earlier read of this file superseded: the file no longer has that failing record at its line`);
+    expect(await waiting()).toEqual(['1:3', '3:2']);
+    const all = await listDeadLetters({ db: t.db, pipeline: 'p', all: true });
+    expect(all.dead_letters.map((d) => [`${d.run_id}:${d.line}`, d.replayed_by, d.superseded_by])).toEqual([
+      ['1:2', null, 3],
+      ['1:3', null, null],
+      ['3:2', null, null],
+    ]);
 
     writeFileSync(schema, maximum(1000));
-    expect(await replayDeadLetters({ db: t.db, pipeline: 'p' })).toMatchObject({ replayed: 3, loaded: 2, still_rejected: 1 });
+    expect(await replayDeadLetters({ db: t.db, pipeline: 'p' })).toMatchObject({ replayed: 2, loaded: 1, still_rejected: 1 });
     const rows = (await tableRows(t, 'orders')).map((r) => `${String(r.id)}=${String(r.amount)}`).sort();
-    // a loaded before and after the reset (append); b's two versions once each, by the replay.
-    expect(rows).toEqual(['a=5', 'a=5', 'b=500', 'b=600']);
+    // a loaded before and after the reset (append); b as the file says it now, by the replay.
+    expect(rows).toEqual(['a=5', 'a=5', 'b=600']);
     expect(await waiting()).toEqual(['1:3']);
+    const replayedBy = (await listDeadLetters({ db: t.db, pipeline: 'p', all: true })).dead_letters.map((d) => [`${d.run_id}:${d.line}`, d.replayed_by, d.superseded_by]);
+    expect(replayedBy).toEqual([
+      ['1:2', null, 3],
+      ['1:3', null, null],
+      ['3:2', 4, null],
+    ]);
   });
 
   it('a letter stored under a path an earlier version kept relative is found through its alias', async () => {
@@ -176,7 +190,21 @@ forEachBackend('contract: ledger', (db) => {
         plain: await tx.ledger.waitingRepeats('p', again),
         aliased: await tx.ledger.waitingRepeats('p', again, new Map([[legacy, current]])),
       }));
-      expect(found).toEqual({ plain: { positions: [], outdated: [] }, aliased: { positions: [0], outdated: [] } });
+      expect(found).toEqual({ plain: { positions: [], outdated: [], ids: [] }, aliased: { positions: [0], outdated: [], ids: [expect.any(Number)] } });
+      // Read again with another record at its line, the letter is superseded through the alias
+      // too; found again (kept), or out of the span read, it stays.
+      const span = { fileId: current, from: 1, to: null };
+      const superseded = await backend.transaction(async (tx) => {
+        const later = await tx.ledger.createRun({ pipeline: 'p', status: 'running', startedAt: '2025-01-02T00:00:00Z', pid: 1, host: 'h', settings: '{}', watermarkBefore: null });
+        return {
+          kept: await tx.ledger.supersedeLetters('p', span, found.aliased.ids, later, new Map([[legacy, current]])),
+          plain: await tx.ledger.supersedeLetters('p', span, [], later),
+          outOfSpan: await tx.ledger.supersedeLetters('p', { fileId: current, from: 4, to: 9 }, [], later, new Map([[legacy, current]])),
+          aliased: await tx.ledger.supersedeLetters('p', { fileId: current, from: 3, to: 3 }, [], later, new Map([[legacy, current]])),
+        };
+      });
+      expect(superseded).toEqual({ kept: 0, plain: 0, outOfSpan: 0, aliased: 1 });
+      expect(await backend.queries.listDeadLetters({ pipeline: 'p', waitingOnly: true })).toEqual([]);
     });
   });
 

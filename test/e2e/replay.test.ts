@@ -3,15 +3,22 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, rows, sluice, tempDir } from '../support/cli.js';
 
+/** orders.csv with the given text, a pass-through transform to fix later, and the run's flags. */
+function orders(csv: string): { input: string; transform: string; db: string; flags: string[] } {
+  const dir = tempDir();
+  const input = path.join(dir, 'orders.csv');
+  writeFileSync(input, csv);
+  const transform = path.join(dir, 'clean.mjs');
+  writeFileSync(transform, 'export default (r) => r;\n');
+  const db = path.join(dir, 'orders.db');
+  const flags = ['--db', db, '--input', input, '--key', 'id', '--strategy', 'update', '--type', 'amount=number', '--transform', transform];
+  return { input, transform, db, flags };
+}
+
 describe('sluice dead-letters replay', () => {
   it('after a fixed transform, the records that now pass are loaded; the rest wait; nothing is replayed twice', () => {
-    const dir = tempDir();
-    const input = path.join(dir, 'orders.csv');
-    writeFileSync(input, 'id,amount\n1,10\n2,"12,50"\n3,7\n4,n/a\n');
-    const transform = path.join(dir, 'clean.mjs');
-    writeFileSync(transform, 'export default (r) => r;\n');
-    const db = path.join(dir, 'orders.db');
-    const run = sluice(['run', '--db', db, '--input', input, '--key', 'id', '--strategy', 'update', '--type', 'amount=number', '--transform', transform, '--json']);
+    const { input, transform, db, flags } = orders('id,amount\n1,10\n2,"12,50"\n3,7\n4,n/a\n');
+    const run = sluice(['run', ...flags, '--json']);
     expect(json(run)).toMatchObject({ loaded: 2, rejected: 2 });
 
     // The fix: decimal commas become points.
@@ -29,6 +36,30 @@ describe('sluice dead-letters replay', () => {
     expect(json(again)).toMatchObject({ replayed: 1, loaded: 0, still_rejected: 1 });
     const list = sluice(['dead-letters', 'list', '--db', db, '--json']);
     expect(json<unknown[]>(list)).toHaveLength(1);
+  });
+
+  it('a corrected file delivered again supersedes the old letter: it stops waiting and a replay never loads it over the fix', () => {
+    const { input, transform, db, flags: base } = orders('id,amount\n1,10\n2,n/a\n3,7\n');
+    // One record per batch: the bad line's batch is not the file's first or last.
+    const flags = [...base, '--batch-size', '1'];
+    expect(json(sluice(['run', ...flags, '--json']))).toMatchObject({ loaded: 2, rejected: 1, dead_letters: 1 });
+
+    writeFileSync(input, 'id,amount\n1,10\n2,12\n3,7\n');
+    const fixed = sluice(['run', ...flags]);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stderr).toContain(`${input}: 1 dead letter from an earlier read of this file superseded: the file no longer has that failing record at its line, so replay will not load it`);
+    expect(json<unknown[]>(sluice(['dead-letters', 'list', '--db', db, '--json']))).toEqual([]);
+    expect(sluice(['dead-letters', 'list', '--db', db]).stderr).toContain(`no dead letters waiting in ${db}; 1 resolved one (replayed or superseded) hidden (--all shows them)`);
+    const all = sluice(['dead-letters', 'list', '--db', db, '--all']);
+    expect(all.stdout).toMatch(/RESOLVED/);
+    expect(all.stdout).toContain('superseded, run 2');
+    expect(json(sluice(['dead-letters', 'list', '--db', db, '--all', '--json']))).toMatchObject([{ line: 3, replayed_by: null, superseded_by: 2 }]);
+    expect(sluice(['dead-letters', 'show', '1', '--db', db]).stdout).toContain('superseded by run 2, which read');
+
+    // Rules that would now accept the old record: the replay has nothing to load.
+    writeFileSync(transform, 'export default (r) => ({ ...r, amount: r.amount === "n/a" ? "0" : r.amount });\n');
+    expect(json(sluice(['dead-letters', 'replay', '--db', db, '--json']))).toMatchObject({ replayed: 0, loaded: 0 });
+    expect(rows(db, "SELECT amount FROM records WHERE id = '2'")).toEqual([{ amount: 12 }]);
   });
 
   it('a missing database is exit 2 and is not created', () => {

@@ -29,6 +29,7 @@ const LEDGER_TX_METHODS: Record<keyof LedgerTx, true> = {
   insertDeadLetters: true,
   waitingRepeats: true,
   updateLetterReasons: true,
+  supersedeLetters: true,
   markReplayed: true,
   finishRun: true,
   setWatermark: true,

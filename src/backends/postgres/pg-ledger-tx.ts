@@ -11,10 +11,11 @@ import {
   type RunFileRow,
   type RunRow,
   type RunStatus,
+  type LineSpan,
   type WaitingRepeats,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
-import { letterFileIds, repeatedLetters, toRun, toRunFile, type Row } from '../../ledger/rows.js';
+import { letterFileIds, repeatedLetters, withAliases, toRun, toRunFile, type Row } from '../../ledger/rows.js';
 import { markRereadSql } from '../../ledger/schema.js';
 import type { PgSession } from './session.js';
 import { copyChunks, ledgerText } from './values.js';
@@ -123,7 +124,7 @@ export class PgLedgerTx implements LedgerTx {
   }
 
   async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], aliases: ReadonlyMap<number, number> = new Map()): Promise<WaitingRepeats> {
-    if (letters.length === 0) return { positions: [], outdated: [] };
+    if (letters.length === 0) return { positions: [], outdated: [], ids: [] };
     const sql = `SELECT id, file_id, line, raw, reason, field, message FROM _sluice_dead_letters WHERE pipeline = $1 AND replayed_by IS NULL
       AND file_id = ANY($2::bigint[]) AND line = ANY($3::bigint[])`;
     const fileIds = letterFileIds(letters, aliases);
@@ -134,6 +135,14 @@ export class PgLedgerTx implements LedgerTx {
   async updateLetterReasons(letters: readonly LetterReason[]): Promise<void> {
     const update = 'UPDATE _sluice_dead_letters SET reason = $1, field = $2, message = $3 WHERE id = $4';
     for (const letter of letters) await this.session.query(update, [letter.reason, ledgerText(letter.field), ledgerText(letter.message), letter.id]);
+  }
+
+  async supersedeLetters(pipeline: string, span: LineSpan, keep: readonly number[], runId: number, aliases: ReadonlyMap<number, number> = new Map()): Promise<number> {
+    const sql = `UPDATE _sluice_dead_letters SET replayed_by = $1 WHERE pipeline = $2 AND replayed_by IS NULL
+      AND file_id = ANY($3::bigint[]) AND line BETWEEN $4 AND $5 AND NOT (id = ANY($6::bigint[]))`;
+    const fileIds = withAliases([span.fileId], aliases);
+    const result = await this.session.query(sql, [runId, pipeline, fileIds, span.from, span.to ?? Number.MAX_SAFE_INTEGER, keep]);
+    return result.rowCount ?? 0;
   }
 
   async markReplayed(ids: readonly number[], runId: number): Promise<void> {

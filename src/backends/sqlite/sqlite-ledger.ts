@@ -20,10 +20,11 @@ import {
   type RunFileRow,
   type RunRow,
   type RunStatus,
+  type LineSpan,
   type WaitingRepeats,
   type WatermarkRow,
 } from '../../ledger/ledger.js';
-import { letterFileIds, repeatedLetters, toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
+import { letterFileIds, repeatedLetters, withAliases, toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 import { LINEAGE_STEPS_SQL, markRereadSql, partlyFailedFilesSql, RELATIVE_PATHS_SQL } from '../../ledger/schema.js';
 import { placeholders } from '../sql.js';
 import { insertChunked } from './chunked.js';
@@ -334,7 +335,7 @@ export class SqliteLedgerTx implements LedgerTx {
   }
 
   async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], aliases: ReadonlyMap<number, number> = new Map()): Promise<WaitingRepeats> {
-    if (letters.length === 0) return { positions: [], outdated: [] };
+    if (letters.length === 0) return { positions: [], outdated: [], ids: [] };
     const sql = `SELECT id, file_id, line, raw, reason, field, message FROM _sluice_dead_letters WHERE pipeline = ? AND replayed_by IS NULL
       AND file_id IN (SELECT value FROM json_each(?)) AND line IN (SELECT value FROM json_each(?))`;
     const fileIds = JSON.stringify(letterFileIds(letters, aliases));
@@ -345,6 +346,13 @@ export class SqliteLedgerTx implements LedgerTx {
   async updateLetterReasons(letters: readonly LetterReason[]): Promise<void> {
     const update = this.prepared('UPDATE _sluice_dead_letters SET reason = ?, field = ?, message = ? WHERE id = ?');
     for (const letter of letters) update.run(letter.reason, letter.field, letter.message, letter.id);
+  }
+
+  async supersedeLetters(pipeline: string, span: LineSpan, keep: readonly number[], runId: number, aliases: ReadonlyMap<number, number> = new Map()): Promise<number> {
+    const sql = `UPDATE _sluice_dead_letters SET replayed_by = ? WHERE pipeline = ? AND replayed_by IS NULL
+      AND file_id IN (SELECT value FROM json_each(?)) AND line BETWEEN ? AND ? AND id NOT IN (SELECT value FROM json_each(?))`;
+    const fileIds = JSON.stringify(withAliases([span.fileId], aliases));
+    return this.prepared(sql).run(runId, pipeline, fileIds, span.from, span.to ?? Number.MAX_SAFE_INTEGER, JSON.stringify(keep)).changes;
   }
 
   async markReplayed(ids: readonly number[], runId: number): Promise<void> {

@@ -7,6 +7,7 @@ import {
   showDeadLetter,
   SluiceError,
   type DeadLetterDetail,
+  type DeadLetterEntry,
   type DeadLetterList,
   type PurgeResult,
 } from '../../index.js';
@@ -36,12 +37,12 @@ interface PurgeFlags extends CommonFlags {
 export function registerDeadLetters(program: Command, setExit: (code: number) => void): Command {
   const group = program.command('dead-letters').description('the rejected records: list them, show one, purge old ones');
 
-  const list = group.command('list', { isDefault: true }).description('the newest dead letters (not yet replayed), oldest first');
+  const list = group.command('list', { isDefault: true }).description('the newest dead letters waiting (not replayed or superseded), oldest first');
   commonFlags(list, { pipeline: ALL_PIPELINES })
     .option('--run <id>', 'only those of this run', positiveInt)
     .addOption(new Option('--reason <code>', 'only those rejected for this reason').choices(REASON_CODES))
     .option('--limit <n>', 'the newest N', positiveInt, 50)
-    .option('--all', 'include the ones already replayed')
+    .option('--all', 'include the resolved ones: replayed, or superseded by a new version of their file')
     .action(
       action(setExit, async (flags: ListFlags) => {
         const result = await listDeadLetters({ db: dbOf(flags), pipeline: flags.pipeline, runId: flags.run, reason: flags.reason, limit: flags.limit, all: flags.all });
@@ -72,9 +73,10 @@ export function registerDeadLetters(program: Command, setExit: (code: number) =>
 
 function showList(result: DeadLetterList, flags: ListFlags): void {
   const letters = result.dead_letters;
-  const hidden = result.replayed_hidden > 0 && flags.all !== true ? `; ${result.replayed_hidden} replayed ones hidden (--all shows them)` : '';
+  const hidden = result.resolved_hidden > 0 && flags.all !== true ? `; ${result.resolved_hidden} resolved ${result.resolved_hidden === 1 ? 'one' : 'ones'} (replayed or superseded) hidden (--all shows them)` : '';
   if (letters.length === 0) {
-    say(`nothing yet: no dead letters${flags.run === undefined ? '' : ` of run ${flags.run}`}${flags.reason === undefined ? '' : ` with reason ${flags.reason}`} in ${shownDb(flags)}${hidden}`);
+    const which = `${flags.run === undefined ? '' : ` of run ${flags.run}`}${flags.reason === undefined ? '' : ` with reason ${flags.reason}`}`;
+    say(hidden === '' ? `nothing yet: no dead letters${which} in ${shownDb(flags)}` : `no dead letters${which} waiting in ${shownDb(flags)}${hidden}`);
     return;
   }
   const mixed = flags.pipeline === undefined && new Set(letters.map((d) => d.pipeline)).size > 1;
@@ -86,7 +88,7 @@ function showList(result: DeadLetterList, flags: ListFlags): void {
     { header: 'REASON' },
     { header: 'FIELD', max: 16, min: 5 },
     { header: 'MESSAGE', min: 16 },
-    ...(flags.all === true ? [{ header: 'REPLAYED' }] : []),
+    ...(flags.all === true ? [{ header: 'RESOLVED' }] : []),
   ];
   const rows = letters.map((d) => [
     String(d.id),
@@ -96,11 +98,22 @@ function showList(result: DeadLetterList, flags: ListFlags): void {
     d.reason,
     d.field ?? '-',
     oneLine(d.message),
-    ...(flags.all === true ? [d.replayed_by === null ? '-' : `run ${d.replayed_by}`] : []),
+    ...(flags.all === true ? [resolution(d)] : []),
   ]);
   process.stdout.write(`${renderTable(columns, rows)}\n`);
   const shown = result.matching > letters.length ? `showing the newest ${letters.length} of ${result.matching} (--limit N shows more)` : plural(letters.length, 'dead letter');
   say(`${shown}${hidden}; details: sluice dead-letters show ID ${where(flags)}`);
+}
+
+function resolution(d: DeadLetterEntry): string {
+  if (d.replayed_by !== null) return `replayed, run ${d.replayed_by}`;
+  return d.superseded_by === null ? '-' : `superseded, run ${d.superseded_by}`;
+}
+
+function status(d: DeadLetterEntry): string {
+  if (d.replayed_by !== null) return `replayed by run ${d.replayed_by}`;
+  if (d.superseded_by === null) return 'waiting (not replayed yet)';
+  return `superseded by run ${d.superseded_by}, which read ${shownPath(d.file)} again and found no such failing record at line ${d.line} (changed, removed, or passing now); never replayed`;
 }
 
 export function formatLetter(d: DeadLetterDetail): string {
@@ -114,7 +127,7 @@ export function formatLetter(d: DeadLetterDetail): string {
     ['field', d.field ?? '-'],
     ['message', d.message],
     ['rejected at', `${formatInstant(d.created_at)} UTC`],
-    ['replayed by', d.replayed_by === null ? 'not replayed yet' : `run ${d.replayed_by}`],
+    ['status', status(d)],
     ['raw record', raw],
   ]);
 }
