@@ -55,8 +55,11 @@ export function reject(reason: ReasonCode, field: string | null, message: string
   return { ok: false, rejection: { reason, field, message } };
 }
 
-/** Lineage steps, one per record per step. */
-export type LineageStep = 'stage' | 'load' | 'reject' | 'skip-stale' | 'skip-duplicate' | 'skip-watermark' | 'drop';
+/**
+ * Lineage steps, one per record per step. `discard`: loaded into a replace run's new table, which
+ * was not swapped in because a file failed (the table kept its rows from before the run).
+ */
+export type LineageStep = 'stage' | 'load' | 'discard' | 'reject' | 'skip-stale' | 'skip-duplicate' | 'skip-watermark' | 'drop';
 
 export function sourceLabel(p: Provenance): string {
   return `${p.file}:${p.line}`;

@@ -272,6 +272,8 @@ export interface LedgerTx {
   setFileStatus(runId: number, ordinal: number, status: FileStatus, error: string | null): Promise<void>;
   markFileLoaded(pipeline: string, path: string, size: number, hash: string, runId: number): Promise<void>;
   insertLineage(runId: number, entries: readonly LineageEntry[]): Promise<void>;
+  /** A replace run that did not swap its table in: its `load` steps become `discard`. */
+  discardLoads(runId: number): Promise<void>;
   insertDeadLetters(runId: number, pipeline: string, letters: readonly DeadLetterInput[]): Promise<void>;
   /**
    * The positions in `letters` of those the pipeline already has waiting (not replayed): same file, line and

@@ -163,13 +163,13 @@ const TYPES: Record<Dialect, Record<ColumnKind, string>> = {
 
 /**
  * Lineage is stored compactly: one row per record, its outcome. A record whose outcome is a
- * merge decision (load, skip-stale, skip-duplicate) was staged first; that `stage` step is not
+ * merge decision (load, skip-stale, skip-duplicate; discard, a load undone) was staged first; that `stage` step is not
  * stored (it would double the rows written per record) but derived here. Rows `stage` stored by
  * earlier versions are replaced by the derived ones, so old and new ledgers read the same.
  */
 export const LINEAGE_STEPS_SQL = `SELECT run_id, file_id, line, key, step FROM _sluice_lineage WHERE step <> 'stage'
   UNION ALL
-  SELECT run_id, file_id, line, key, 'stage' FROM _sluice_lineage WHERE step IN ('load', 'skip-stale', 'skip-duplicate')`;
+  SELECT run_id, file_id, line, key, 'stage' FROM _sluice_lineage WHERE step IN ('load', 'discard', 'skip-stale', 'skip-duplicate')`;
 
 /**
  * Files that earlier runs of a pipeline failed after committing part of them, oldest run first;

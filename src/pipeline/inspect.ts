@@ -79,7 +79,7 @@ async function runEntry(backend: Backend, run: RunRow): Promise<RunListEntry> {
 }
 
 /** Lineage steps in the order a record meets them. */
-export const LINEAGE_STEPS: readonly LineageStep[] = ['stage', 'load', 'reject', 'skip-watermark', 'skip-stale', 'skip-duplicate', 'drop'];
+export const LINEAGE_STEPS: readonly LineageStep[] = ['stage', 'load', 'discard', 'reject', 'skip-watermark', 'skip-stale', 'skip-duplicate', 'drop'];
 
 export type StepCounts = Record<LineageStep, number>;
 

@@ -175,8 +175,11 @@ export async function completeRun(tx: BackendTx, settings: RunSettings, commit: 
     } else {
       await tx.dropTable(commit.table);
       // The files this run read are not in the table: the next run must read them all again,
-      // even if the failed one is then removed or back as it was.
-      if (completion.swap) await tx.ledger.markReread(settings.pipeline, `run ${commit.runId} did not replace table ${settings.table} (a file failed)`);
+      // even if the failed one is then removed or back as it was. Nor are its loads: lineage says so.
+      if (completion.swap) {
+        await tx.ledger.markReread(settings.pipeline, `run ${commit.runId} did not replace table ${settings.table} (a file failed)`);
+        await tx.ledger.discardLoads(commit.runId);
+      }
     }
   }
   if (advance && max !== null && commit.cursorField !== null) {

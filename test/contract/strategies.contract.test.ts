@@ -142,6 +142,9 @@ forEachBackend('contract: merge strategies', (db) => {
     ]);
     await withBackend(t, async (backend) => {
       expect(await backend.tableExists(`_sluice_shadow_${failed.run_id}`)).toBe(false);
+      // Lineage does not say ANN was loaded: the table never got it.
+      const ann = await backend.queries.lineageForKey('1', { runId: failed.run_id });
+      expect(ann.map((e) => e.step)).toEqual(['stage', 'discard']);
     });
     writeFileSync(b, 'id,name\n3,CID\n');
     expect(await run(t, options)).toMatchObject({ files_loaded: 2, target_rows: 2 });

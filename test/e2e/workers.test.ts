@@ -298,6 +298,9 @@ describe('parallel workers: signals, file errors, replace (SQLite)', () => {
     expect(failed.code, failed.stderr).toBe(3);
     expect(failed.stderr).toContain('note: table records was not replaced:');
     expect(rows(db, 'SELECT id, v FROM records ORDER BY id')).toEqual([0, 1, 2, 3].map((id) => ({ id: String(id), v: 'x' })));
+    // Its records reached only the dropped new table: lineage says discard, not load.
+    const steps = sluice(['lineage', '--by-step', '--db', db, '--json']);
+    expect(json(steps)).toMatchObject({ steps: { load: 0, discard: 3, stage: 3 } });
   });
 
   it('replace: a resumed run reads every file again once one was read (with and without --workers)', async () => {

@@ -26,6 +26,7 @@ const LEDGER_TX_METHODS: Record<keyof LedgerTx, true> = {
   setFileStatus: true,
   markFileLoaded: true,
   insertLineage: true,
+  discardLoads: true,
   insertDeadLetters: true,
   waitingRepeats: true,
   updateLetterReasons: true,

@@ -115,6 +115,10 @@ export class PgLedgerTx implements LedgerTx {
     await this.session.copyIn('COPY _sluice_lineage (run_id, file_id, line, key, step) FROM STDIN', chunks, 'writing lineage');
   }
 
+  async discardLoads(runId: number): Promise<void> {
+    await this.session.query("UPDATE _sluice_lineage SET step = 'discard' WHERE run_id = $1 AND step = 'load'", [runId]);
+  }
+
   async insertDeadLetters(runId: number, pipeline: string, letters: readonly DeadLetterInput[]): Promise<void> {
     if (letters.length === 0) return;
     const createdAt = now();

@@ -323,6 +323,10 @@ export class SqliteLedgerTx implements LedgerTx {
     insertChunked(entries, 5, (rows) => this.statement(into, rows, 5), (e, params) => params.push(runId, e.fileId, e.line, e.key, e.step));
   }
 
+  async discardLoads(runId: number): Promise<void> {
+    this.db.prepare("UPDATE _sluice_lineage SET step = 'discard' WHERE run_id = ? AND step = 'load'").run(runId);
+  }
+
   async insertDeadLetters(runId: number, pipeline: string, letters: readonly DeadLetterInput[]): Promise<void> {
     const createdAt = now();
     const columns = '_sluice_dead_letters (run_id, pipeline, file_id, file, line, raw, reason, field, message, created_at)';
