@@ -127,8 +127,8 @@ export interface DeadLetterInput {
 export interface WaitingRepeats {
   positions: number[];
   outdated: LetterReason[];
-  /** Ids of the stored letters found again (same file, line and text). */
-  ids: number[];
+  /** The stored letters found again (same file, line and text), with their line. */
+  found: { id: number; line: number }[];
 }
 
 /** The lines of a file that one slice of a read covers; `to` null: on to the file's end. */
@@ -281,17 +281,18 @@ export interface LedgerTx {
    * unchanged) stores each invalid record once, so one record is never replayed twice. `outdated`
    * are the waiting letters whose record now fails for another reason (the rules changed).
    * `aliases` maps the id of a path stored relative by an earlier version to the id of the same
-   * file's absolute path: a letter stored under either counts as waiting.
+   * file's absolute path: a letter stored under either counts as waiting. Letters of run
+   * `exceptRun` (the run reading) are not repeated: its records are distinct records.
    */
-  waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], aliases?: ReadonlyMap<number, number>): Promise<WaitingRepeats>;
+  waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], exceptRun: number, aliases?: ReadonlyMap<number, number>): Promise<WaitingRepeats>;
   /** Gives waiting letters the reason, field and message their record fails with today. */
   updateLetterReasons(letters: readonly LetterReason[]): Promise<void>;
   /**
    * Marks as superseded by run `runId` the pipeline's waiting letters of a file read again whose
    * line falls in `span`, except `keep` (those the read found again, same text): the file holds
    * another record at their line now, or none, or the record passes now, so a replay must never
-   * load the old one. Called before the read stores its own letters for those lines. `aliases`
-   * as for waitingRepeats. Returns how many.
+   * load the old one. Letters of run `runId` itself are left alone. `aliases` as for
+   * waitingRepeats. Returns how many.
    */
   supersedeLetters(pipeline: string, span: LineSpan, keep: readonly number[], runId: number, aliases?: ReadonlyMap<number, number>): Promise<number>;
   /** Marks dead letters as replayed (loaded) by a run, so they are never replayed twice. */

@@ -144,6 +144,8 @@ export function withAliases(fileIds: Iterable<number>, aliases: ReadonlyMap<numb
  * the stored letters whose reason, field or message differ from today's. `stored` are rows (id,
  * file_id, line, raw, reason, field, message) as the backend reads them back; `stores` is how it
  * writes a text; `aliases` maps a stored letter's file id to the id its file has now (rereads.ts).
+ * One to one: two identical records on one line (a JSON array on one line, a transform that
+ * splits a record) repeat two stored letters, oldest first, never one twice.
  */
 export function repeatedLetters(
   letters: readonly DeadLetterInput[],
@@ -151,19 +153,23 @@ export function repeatedLetters(
   aliases: ReadonlyMap<number, number>,
   stores: (text: string) => string = (value) => value,
 ): WaitingRepeats {
-  const byRecord = new Map(letters.map((letter, i) => [`${letter.fileId}:${letter.line}:${stores(letter.raw)}`, i]));
-  const positions = new Set<number>();
+  const byRecord = new Map<string, number[]>();
+  letters.forEach((letter, i) => {
+    const record = `${letter.fileId}:${letter.line}:${stores(letter.raw)}`;
+    byRecord.set(record, [...(byRecord.get(record) ?? []), i]);
+  });
+  const positions: number[] = [];
   const outdated: LetterReason[] = [];
-  const ids: number[] = [];
-  for (const row of stored) {
+  const found: { id: number; line: number }[] = [];
+  for (const row of [...stored].sort((a, b) => Number(a.id) - Number(b.id))) {
     const fileId = Number(row.file_id);
-    const i = byRecord.get(`${aliases.get(fileId) ?? fileId}:${Number(row.line)}:${String(row.raw)}`);
+    const i = byRecord.get(`${aliases.get(fileId) ?? fileId}:${Number(row.line)}:${String(row.raw)}`)?.shift();
     if (i === undefined) continue;
-    positions.add(i);
-    ids.push(Number(row.id));
+    positions.push(i);
+    found.push({ id: Number(row.id), line: Number(row.line) });
     const { reason, field, message } = letters[i] as DeadLetterInput;
     const same = row.reason === reason && text(row.field) === (field === null ? null : stores(field)) && text(row.message) === stores(message);
     if (!same) outdated.push({ id: Number(row.id), reason, field, message });
   }
-  return { positions: [...positions], outdated, ids };
+  return { positions, outdated, found };
 }

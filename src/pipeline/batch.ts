@@ -36,6 +36,16 @@ export function addWaiting(total: LettersWaiting, more: LettersWaiting): void {
   total.superseded += more.superseded;
 }
 
+/**
+ * The lines of its file a slice settles: every record starting on them has been read, by this
+ * slice or an earlier one of the same read (`to` null: on to the file's end). With them, the
+ * waiting letters that read found again so far (id → line), one map shared by its slices.
+ */
+export interface SliceLines {
+  span: LineSpan;
+  foundAgain: Map<number, number>;
+}
+
 /** Where the file stands once this batch commits. */
 export interface BatchCheckpoint {
   ordinal: number;
@@ -55,8 +65,8 @@ export class Batch {
   readonly counters: Partial<RunCounters> = {};
   inputRecords = 0;
   checkpoint: BatchCheckpoint | null = null;
-  /** The lines of its file this slice read; null for replayed dead letters. */
-  span: LineSpan | null = null;
+  /** The lines of its file this slice settles; null for replayed dead letters. */
+  lines: SliceLines | null = null;
   /** What became of the letters already waiting for its records (set when the batch is written). */
   lettersWaiting: LettersWaiting = noLettersWaiting();
   /** Dead letters this batch replays: marked replayed when it commits. */

@@ -1,7 +1,7 @@
 import type { Backend, BackendTx, ExistingRow, LineageEntry, TargetSpec, WriteMode } from '../backends/backend.js';
 import { keyIdentity } from '../core/record.js';
 import type { Strategy } from '../core/settings.js';
-import type { CursorValue, DeadLetterInput, RunCounters } from '../ledger/ledger.js';
+import type { CursorValue, DeadLetterInput, RunCounters, WaitingRepeats } from '../ledger/ledger.js';
 import { planMerge, type ExistingState, type MergeOutcome } from '../stages/merge/index.js';
 import { addWaiting, noLettersWaiting, type Batch, type BatchCheckpoint, type LettersWaiting, type Staged } from './batch.js';
 import { crashPoint } from './crash-points.js';
@@ -21,6 +21,8 @@ const OUTCOME_COUNTER: Record<MergeOutcome, keyof RunCounters> = {
   'skip-duplicate': 'skipped_duplicate',
 };
 const MERGE_OUTCOMES = Object.keys(OUTCOME_COUNTER) as MergeOutcome[];
+
+type FoundLetter = WaitingRepeats['found'][number];
 
 /** The parts of a run that every batch commit needs. */
 export interface CommitContext {
@@ -130,26 +132,35 @@ async function writeSlice(context: CommitContext, tx: BackendTx, slice: Batch, m
  * (same line and text): a file read again stores each invalid record once, so replaying the
  * letters loads it once. The records still count as rejected, in this run's lineage too.
  */
-async function newDeadLetters(context: CommitContext, tx: BackendTx, slice: Batch): Promise<{ stored: readonly DeadLetterInput[]; foundAgain: readonly number[] }> {
-  const found = await tx.ledger.waitingRepeats(context.pipeline, slice.deadLetters, context.fileAliases);
+async function newDeadLetters(context: CommitContext, tx: BackendTx, slice: Batch): Promise<{ stored: readonly DeadLetterInput[]; foundAgain: readonly FoundLetter[] }> {
+  const found = await tx.ledger.waitingRepeats(context.pipeline, slice.deadLetters, context.runId, context.fileAliases);
   if (found.positions.length === 0) return { stored: slice.deadLetters, foundAgain: [] };
   // A waiting letter says why its record fails today, should the rules have changed.
   if (found.outdated.length > 0) await tx.ledger.updateLetterReasons(found.outdated);
   const repeats = new Set(found.positions);
   slice.count('dead_letters', -repeats.size);
   slice.lettersWaiting = { ...slice.lettersWaiting, waiting: repeats.size, refreshed: found.outdated.length };
-  return { stored: slice.deadLetters.filter((_letter, i) => !repeats.has(i)), foundAgain: found.ids };
+  return { stored: slice.deadLetters.filter((_letter, i) => !repeats.has(i)), foundAgain: found.found };
 }
 
 /**
  * A file read again that holds another record (or none) at the line of a letter waiting from an
  * earlier read, or the same record passing now: the letter is superseded, so a replay never loads
  * what the file no longer says (under update, over the corrected row). Letters whose record the
- * slice rejected again stay (found again, same line and text).
+ * read rejected again stay (found again, same line and text), whichever slice found them.
  */
-async function supersedeLetters(context: CommitContext, tx: BackendTx, slice: Batch, foundAgain: readonly number[]): Promise<void> {
-  if (slice.span === null) return;
-  const superseded = await tx.ledger.supersedeLetters(context.pipeline, slice.span, foundAgain, context.runId, context.fileAliases);
+async function supersedeLetters(context: CommitContext, tx: BackendTx, slice: Batch, foundAgain: readonly FoundLetter[]): Promise<void> {
+  const lines = slice.lines;
+  if (lines === null) return;
+  for (const letter of foundAgain) lines.foundAgain.set(letter.id, letter.line);
+  const { from, to } = lines.span;
+  if (to !== null && to < from) return;
+  const keep: number[] = [];
+  for (const [id, line] of lines.foundAgain) {
+    if (line < from) lines.foundAgain.delete(id); // settled by an earlier slice
+    else if (to === null || line <= to) keep.push(id);
+  }
+  const superseded = await tx.ledger.supersedeLetters(context.pipeline, lines.span, keep, context.runId, context.fileAliases);
   slice.lettersWaiting = { ...slice.lettersWaiting, superseded };
 }
 

@@ -48,9 +48,12 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
   let inBatch = 0;
   let bytes = 0;
   let lastRead: DecodedRecord | undefined;
-  // Every line of the file from where this read starts belongs to one slice's span, the last
-  // slice's reaching to the end: a letter waiting for any of them is looked at (commit-batch.ts).
-  let spanFrom = read.resume !== undefined && read.resume.position > 0 ? read.resume.line : 1;
+  // Each line from where this read starts is settled by one slice, the last slice's reaching to
+  // the end; a waiting letter of a settled line is looked at (commit-batch.ts). A slice does not
+  // settle its last record's line: the next record may start on it (a JSON array on one line).
+  // Nor does a resumed read settle its first line: records committed before may end on it.
+  let settledFrom = read.resume !== undefined && read.resume.position > 0 ? read.resume.line + 1 : 1;
+  const foundAgain = new Map<number, number>();
   const decoded = decodeBatches(read.path, {
     format: read.format,
     limits: read.limits,
@@ -66,8 +69,8 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
       const endsBatch = inBatch >= read.batchSize || hooks.cut();
       if (slice.size < sliceSize && !endsBatch) continue;
       slice.checkpoint = { ordinal: read.ordinal, ...resumeAfter(record) };
-      slice.span = { fileId: read.fileId, from: spanFrom, to: record.line };
-      spanFrom = record.line + 1;
+      slice.lines = { span: { fileId: read.fileId, from: settledFrom, to: record.line - 1 }, foundAgain };
+      settledFrom = Math.max(settledFrom, record.line);
       yield { batch: slice, bytes, endsBatch, last: false };
       [slice, bytes] = [new Batch(), 0];
       if (endsBatch) inBatch = 0;
@@ -75,6 +78,6 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
   }
   const reached = lastRead === undefined ? (read.resume ?? { position: 0, line: 0, byteOffset: null }) : resumeAfter(lastRead);
   slice.checkpoint = { ordinal: read.ordinal, ...reached };
-  slice.span = { fileId: read.fileId, from: spanFrom, to: null };
+  slice.lines = { span: { fileId: read.fileId, from: settledFrom, to: null }, foundAgain };
   yield { batch: slice, bytes, endsBatch: true, last: true };
 }

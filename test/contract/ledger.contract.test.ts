@@ -187,23 +187,30 @@ forEachBackend('contract: ledger', (db) => {
       expect(await backend.ledger.relativePaths()).toEqual([{ id: legacy, path: 'in/a.csv' }]);
       const again = [{ ...letter, file: absolute, fileId: current }];
       const found = await backend.transaction(async (tx) => ({
-        plain: await tx.ledger.waitingRepeats('p', again),
-        aliased: await tx.ledger.waitingRepeats('p', again, new Map([[legacy, current]])),
+        plain: await tx.ledger.waitingRepeats('p', again, 0),
+        aliased: await tx.ledger.waitingRepeats('p', again, 0, new Map([[legacy, current]])),
+        // The run reading never repeats its own letters.
+        ownRun: await tx.ledger.waitingRepeats('p', again, 1, new Map([[legacy, current]])),
       }));
-      expect(found).toEqual({ plain: { positions: [], outdated: [], ids: [] }, aliased: { positions: [0], outdated: [], ids: [expect.any(Number)] } });
+      expect(found).toEqual({
+        plain: { positions: [], outdated: [], found: [] },
+        aliased: { positions: [0], outdated: [], found: [{ id: expect.any(Number), line: 3 }] },
+        ownRun: { positions: [], outdated: [], found: [] },
+      });
       // Read again with another record at its line, the letter is superseded through the alias
-      // too; found again (kept), or out of the span read, it stays.
+      // too; found again (kept), read by its own run, or out of the span read, it stays.
       const span = { fileId: current, from: 1, to: null };
       const superseded = await backend.transaction(async (tx) => {
         const later = await tx.ledger.createRun({ pipeline: 'p', status: 'running', startedAt: '2025-01-02T00:00:00Z', pid: 1, host: 'h', settings: '{}', watermarkBefore: null });
         return {
-          kept: await tx.ledger.supersedeLetters('p', span, found.aliased.ids, later, new Map([[legacy, current]])),
+          kept: await tx.ledger.supersedeLetters('p', span, found.aliased.found.map((f) => f.id), later, new Map([[legacy, current]])),
+          ownRun: await tx.ledger.supersedeLetters('p', span, [], 1, new Map([[legacy, current]])),
           plain: await tx.ledger.supersedeLetters('p', span, [], later),
           outOfSpan: await tx.ledger.supersedeLetters('p', { fileId: current, from: 4, to: 9 }, [], later, new Map([[legacy, current]])),
           aliased: await tx.ledger.supersedeLetters('p', { fileId: current, from: 3, to: 3 }, [], later, new Map([[legacy, current]])),
         };
       });
-      expect(superseded).toEqual({ kept: 0, plain: 0, outOfSpan: 0, aliased: 1 });
+      expect(superseded).toEqual({ kept: 0, ownRun: 0, plain: 0, outOfSpan: 0, aliased: 1 });
       expect(await backend.queries.listDeadLetters({ pipeline: 'p', waitingOnly: true })).toEqual([]);
     });
   });

@@ -127,12 +127,12 @@ export class PgLedgerTx implements LedgerTx {
     await this.session.copyIn(`COPY _sluice_dead_letters (${columns}) FROM STDIN`, chunks, 'writing dead letters');
   }
 
-  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], aliases: ReadonlyMap<number, number> = new Map()): Promise<WaitingRepeats> {
-    if (letters.length === 0) return { positions: [], outdated: [], ids: [] };
+  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], exceptRun: number, aliases: ReadonlyMap<number, number> = new Map()): Promise<WaitingRepeats> {
+    if (letters.length === 0) return { positions: [], outdated: [], found: [] };
     const sql = `SELECT id, file_id, line, raw, reason, field, message FROM _sluice_dead_letters WHERE pipeline = $1 AND replayed_by IS NULL
-      AND file_id = ANY($2::bigint[]) AND line = ANY($3::bigint[])`;
+      AND file_id = ANY($2::bigint[]) AND line = ANY($3::bigint[]) AND run_id <> $4`;
     const fileIds = letterFileIds(letters, aliases);
-    const stored = await this.session.query<Row>(sql, [pipeline, fileIds, letters.map((letter) => letter.line)]);
+    const stored = await this.session.query<Row>(sql, [pipeline, fileIds, letters.map((letter) => letter.line), exceptRun]);
     return repeatedLetters(letters, stored.rows, aliases, (value) => ledgerText(value) ?? value);
   }
 
@@ -142,7 +142,7 @@ export class PgLedgerTx implements LedgerTx {
   }
 
   async supersedeLetters(pipeline: string, span: LineSpan, keep: readonly number[], runId: number, aliases: ReadonlyMap<number, number> = new Map()): Promise<number> {
-    const sql = `UPDATE _sluice_dead_letters SET replayed_by = $1 WHERE pipeline = $2 AND replayed_by IS NULL
+    const sql = `UPDATE _sluice_dead_letters SET replayed_by = $1 WHERE pipeline = $2 AND replayed_by IS NULL AND run_id <> $1
       AND file_id = ANY($3::bigint[]) AND line BETWEEN $4 AND $5 AND NOT (id = ANY($6::bigint[]))`;
     const fileIds = withAliases([span.fileId], aliases);
     const result = await this.session.query(sql, [runId, pipeline, fileIds, span.from, span.to ?? Number.MAX_SAFE_INTEGER, keep]);

@@ -338,12 +338,12 @@ export class SqliteLedgerTx implements LedgerTx {
     );
   }
 
-  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], aliases: ReadonlyMap<number, number> = new Map()): Promise<WaitingRepeats> {
-    if (letters.length === 0) return { positions: [], outdated: [], ids: [] };
+  async waitingRepeats(pipeline: string, letters: readonly DeadLetterInput[], exceptRun: number, aliases: ReadonlyMap<number, number> = new Map()): Promise<WaitingRepeats> {
+    if (letters.length === 0) return { positions: [], outdated: [], found: [] };
     const sql = `SELECT id, file_id, line, raw, reason, field, message FROM _sluice_dead_letters WHERE pipeline = ? AND replayed_by IS NULL
-      AND file_id IN (SELECT value FROM json_each(?)) AND line IN (SELECT value FROM json_each(?))`;
+      AND file_id IN (SELECT value FROM json_each(?)) AND line IN (SELECT value FROM json_each(?)) AND run_id <> ?`;
     const fileIds = JSON.stringify(letterFileIds(letters, aliases));
-    const stored = this.prepared(sql).all(pipeline, fileIds, JSON.stringify(letters.map((letter) => letter.line))) as Row[];
+    const stored = this.prepared(sql).all(pipeline, fileIds, JSON.stringify(letters.map((letter) => letter.line)), exceptRun) as Row[];
     return repeatedLetters(letters, stored, aliases);
   }
 
@@ -353,10 +353,10 @@ export class SqliteLedgerTx implements LedgerTx {
   }
 
   async supersedeLetters(pipeline: string, span: LineSpan, keep: readonly number[], runId: number, aliases: ReadonlyMap<number, number> = new Map()): Promise<number> {
-    const sql = `UPDATE _sluice_dead_letters SET replayed_by = ? WHERE pipeline = ? AND replayed_by IS NULL
+    const sql = `UPDATE _sluice_dead_letters SET replayed_by = ? WHERE pipeline = ? AND replayed_by IS NULL AND run_id <> ?
       AND file_id IN (SELECT value FROM json_each(?)) AND line BETWEEN ? AND ? AND id NOT IN (SELECT value FROM json_each(?))`;
     const fileIds = JSON.stringify(withAliases([span.fileId], aliases));
-    return this.prepared(sql).run(runId, pipeline, fileIds, span.from, span.to ?? Number.MAX_SAFE_INTEGER, JSON.stringify(keep)).changes;
+    return this.prepared(sql).run(runId, pipeline, runId, fileIds, span.from, span.to ?? Number.MAX_SAFE_INTEGER, JSON.stringify(keep)).changes;
   }
 
   async markReplayed(ids: readonly number[], runId: number): Promise<void> {
