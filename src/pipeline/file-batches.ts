@@ -1,7 +1,7 @@
 import type { Format, Limits } from '../core/settings.js';
 import { decodeBatches, resumeAfter, type DecodedRecord, type DecodeResume } from '../stages/decode/index.js';
 import { Batch } from './batch.js';
-import { routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
+import { checkHeaderOnly, routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
 
 /** One file to read into batches. */
 export interface FileRead {
@@ -54,12 +54,14 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
   // Nor does a resumed read settle its first line: records committed before may end on it.
   let settledFrom = read.resume !== undefined && read.resume.position > 0 ? read.resume.line + 1 : 1;
   const foundAgain = new Map<number, number>();
+  let header: readonly string[] | null = null;
   const decoded = decodeBatches(read.path, {
     format: read.format,
     limits: read.limits,
     resume: read.resume,
     onBytes: (chunk) => (bytes += chunk.length),
     onWarning: hooks.warn,
+    onHeader: (names) => (header = names),
   });
   for await (const chunk of decoded) {
     for (const record of chunk) {
@@ -76,6 +78,8 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
       if (endsBatch) inBatch = 0;
     }
   }
+  // A CSV file with a header and no records is checked for the key and cursor columns too.
+  if (!context.headerChecked && header !== null) checkHeaderOnly(flow, context, header);
   const reached = lastRead === undefined ? (read.resume ?? { position: 0, line: 0, byteOffset: null }) : resumeAfter(lastRead);
   slice.checkpoint = { ordinal: read.ordinal, ...reached };
   slice.lines = { span: { fileId: read.fileId, from: settledFrom, to: null }, foundAgain };

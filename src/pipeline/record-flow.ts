@@ -76,6 +76,13 @@ function checkHeader(flow: RecordFlow, file: FileContext, fields: Fields): void 
   }
 }
 
+/** checkHeader for a CSV file that has a header and no records. */
+export function checkHeaderOnly(flow: RecordFlow, file: FileContext, names: readonly string[]): void {
+  const fields: Fields = Object.create(null) as Fields;
+  for (const name of names) fields[name] = '';
+  checkHeader(flow, file, flow.normalizer.normalize(fields, file.path));
+}
+
 function rejectRecord(file: FileContext, record: DecodedRecord, batch: Batch, rejection: Rejection, key: string | null): void {
   batch.reject({ fileId: file.fileId, file: file.path, line: record.line, raw: rawText(record, file.format) }, rejection, key);
 }

@@ -80,6 +80,22 @@ describe('sluice run: broken files are recorded and skipped (exit 3) or stop the
     expect(cursor.stderr).toContain('the header has no column ts, the --cursor field');
   });
 
+  it('a header-only CSV without the --key column fails too; one with it loads nothing, fine', () => {
+    const { db, src } = drop({ 'h.csv': 'id,name\n' });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--key', 'ident', '--json']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`${path.join(src, 'h.csv')}: the header has no column ident, the --key field (its columns: id, name)`);
+    expect(json(sluice(['run', '--db', db, '--source-dir', src, '--pipeline', 'p2', '--key', 'id', '--json']))).toMatchObject({ files_loaded: 1, input_records: 0 });
+  });
+
+  it('a CSV whose lines end with CR alone fails as a file instead of loading nothing as a success', () => {
+    const { db, src } = drop({ 'mac.csv': 'id,name\r1,alice\r2,bob\r', 'ok.csv': 'id,name\r\n3,cid\r\n' });
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--json']);
+    expect(r.code).toBe(3);
+    expect(json(r)).toMatchObject({ files_loaded: 1, files_failed: 1, loaded: 1 });
+    expect(r.stderr).toContain(`${path.join(src, 'mac.csv')}: line 1: the header holds a carriage return (CR) with no line feed after it: the file seems to end its lines with CR alone`);
+  });
+
   it('--quiet still says why a file failed (exit 3), and nothing else', () => {
     const { db, src } = drop({ 'a.csv': GOOD_CSV, 'b.dat': 'x\n' });
     const r = sluice(['run', '--db', db, '--source-dir', src, '--quiet']);

@@ -27,6 +27,7 @@ export interface CsvOptions {
   /** Byte offsets are meaningful (not gzip): fill `endOffset`. */
   seekable: boolean;
   onWarning?: (message: string) => void;
+  onHeader?: (names: readonly string[]) => void;
 }
 
 export class CsvParser implements RecordParser {
@@ -106,8 +107,10 @@ export class CsvParser implements RecordParser {
     }
     const { file, onWarning } = this.options;
     const line = this.line;
+    if (row.fields.some((name) => name.includes('\r'))) throw crOnlyLineEnds(file, line);
     this.names = headerNames(row.fields, (message) => onWarning?.(`${file}: line ${line}: header: ${message}`));
     this.builder = fieldBuilder(this.names);
+    this.options.onHeader?.(this.names);
   }
 
   /** A row without quotes: split at commas straight into the record's fields. */
@@ -154,4 +157,17 @@ export class CsvParser implements RecordParser {
     if (problem) record.problem = { reason: 'malformed_row', field: null, message: problem };
     out.push(record);
   }
+}
+
+/**
+ * A carriage return that no line feed follows, in the header: the file ends its lines with CR
+ * alone (classic Mac OS), which CSV does not allow. Read as CSV, the whole file would be one
+ * header and load nothing, reported as a success.
+ */
+function crOnlyLineEnds(file: string, line: number): SluiceError {
+  return new SluiceError('DECODE_CSV', `${file}: line ${line}: the header holds a carriage return (CR) with no line feed after it: the file seems to end its lines with CR alone (classic Mac OS), where CSV expects LF or CRLF`, {
+    file,
+    line,
+    hint: `convert the line ends, for example: tr '\\r' '\\n' < ${file} > fixed.csv`,
+  });
 }

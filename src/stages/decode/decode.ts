@@ -47,7 +47,7 @@ function newParser(path: string, options: DecodeOptions, seekable: boolean): Res
   const common = { file: path, maxRecordBytes: options.limits.maxRecordBytes, seekable };
   switch (options.format) {
     case 'csv':
-      return new CsvParser({ ...common, onWarning: options.onWarning });
+      return new CsvParser({ ...common, onWarning: options.onWarning, onHeader: options.onHeader });
     case 'json':
       return new JsonParser(common);
     case 'ndjson':

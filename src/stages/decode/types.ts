@@ -60,4 +60,6 @@ export interface DecodeOptions {
    * `name_2`. Each message starts with the file path.
    */
   onWarning?: (message: string) => void;
+  /** Told a CSV file's header names once they are read (a file may have no records). */
+  onHeader?: (names: readonly string[]) => void;
 }
