@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { describeErrno, isFileError, isSluiceError, SluiceError } from '../core/errors.js';
 import type { Format, Limits } from '../core/settings.js';
-import type { RunFileRow } from '../ledger/ledger.js';
+import type { LoadedFile, RunFileRow } from '../ledger/ledger.js';
 import type { DecodeResume } from '../stages/decode/index.js';
 import { hashFile } from '../stages/discover/index.js';
 import { commitBatch, type CommitContext, type FileFingerprint } from './commit-batch.js';
@@ -29,7 +29,7 @@ export interface LoadFileInput {
   sliceSize: number;
   limits: Limits;
   /** Fingerprint from the previous load, if the pipeline loaded this path before. */
-  previous: { size: number; hash: string } | undefined;
+  previous: LoadedFile | undefined;
   /** Where an earlier run last failed this path after committing part of it. */
   failedBefore?: RunFileRow | undefined;
   /** Columns the target had before this file: the file's differences are reported. */
@@ -72,6 +72,7 @@ export async function loadFile(commit: CommitContext, flow: RecordFlow, input: L
       observer.warn(`${file.path} is unchanged since run ${failedBefore.runId} failed it after record ${failedBefore.position}; reading on from there`);
       resume = resumeAt(failedBefore, observer);
     }
+    if (resume === undefined && input.previous !== undefined && commit.strategy === 'append') observer.warn(appendedAgainNote(file.path, input.previous.runId));
     const read: FileRead = { path: file.path, fileId: file.fileId, ordinal: file.ordinal, format: input.formatOf(file.path), resume, batchSize: input.batchSize, sliceSize: input.sliceSize, limits: input.limits };
     const seen = new Set<string>();
     const batches = fileBatches(flow, read, seen, { cut: () => observer.stopRequested(), warn: observer.warn });
@@ -131,6 +132,14 @@ async function commitBatches(commit: CommitContext, slices: AsyncIterable<ReadSl
     if (lettersWaiting.superseded > 0) observer.warn(supersededNote(fingerprint.path, lettersWaiting.superseded));
   }
   return count;
+}
+
+/** Under append, a changed file's records all load again: the earlier version's rows stay. */
+function appendedAgainNote(path: string, runId: number): string {
+  return (
+    `${path} changed since run ${runId} loaded it: under append all its records load again, beside the rows of the version loaded before ` +
+    '(deliver new records in new files, or merge by key with --strategy deduplicate, update or upsert-newer)'
+  );
 }
 
 function supersededNote(path: string, superseded: number): string {

@@ -88,6 +88,22 @@ describe('sluice run: broken files are recorded and skipped (exit 3) or stop the
     expect(json(sluice(['run', '--db', db, '--source-dir', src, '--pipeline', 'p2', '--key', 'id', '--json']))).toMatchObject({ files_loaded: 1, input_records: 0 });
   });
 
+  it('append says when a changed file loads all its records again; keyed strategies do not need to', () => {
+    const { db, src } = drop({ 'log.csv': 'id,name\n1,alice\n' });
+    const file = path.join(src, 'log.csv');
+    expect(sluice(['run', '--db', db, '--input', file]).stderr).not.toContain('changed since');
+    writeFileSync(file, 'id,name\n1,alice\n2,bob\n');
+    const again = sluice(['run', '--db', db, '--input', file, '--json']);
+    expect(json(again)).toMatchObject({ loaded: 2, target_rows: 3 });
+    expect(again.stderr).toContain(`${file} changed since run 1 loaded it: under append all its records load again, beside the rows of the version loaded before`);
+    const keyed = ['run', '--db', db, '--input', file, '--pipeline', 'keyed', '--table', 'k', '--key', 'id', '--strategy', 'update', '--json'];
+    expect(sluice(keyed).code).toBe(0);
+    writeFileSync(file, 'id,name\n1,alice\n2,bob\n3,cid\n');
+    const merged = sluice(keyed);
+    expect(json(merged)).toMatchObject({ loaded: 3, target_rows: 3 });
+    expect(merged.stderr).not.toContain('changed since');
+  });
+
   it('a CSV whose lines end with CR alone fails as a file instead of loading nothing as a success', () => {
     const { db, src } = drop({ 'mac.csv': 'id,name\r1,alice\r2,bob\r', 'ok.csv': 'id,name\r\n3,cid\r\n' });
     const r = sluice(['run', '--db', db, '--source-dir', src, '--json']);
