@@ -7,7 +7,11 @@ export function formatSummary(s: RunSummary): string {
   const read = s.files_loaded + s.files_failed;
   const verb = s.dry_run ? 'Would load' : s.status === 'interrupted' ? 'Interrupted after loading' : s.status === 'failed' ? 'Stopped after loading' : 'Loaded';
   const failed = s.files_failed > 0 ? ` (${s.files_failed} failed)` : '';
-  const lines = [`${verb} ${plural(s.loaded, 'record')} from ${plural(read, 'file')}${failed} into ${s.table} (${s.db})${s.resumed ? ', resumed' : ''}`];
+  const headline =
+    s.table_kept === true
+      ? `Kept ${s.table} as it was (${s.db}): ${plural(s.loaded, 'record')} from ${plural(read, 'file')}${failed} went to a new table that was not swapped in`
+      : `${verb} ${plural(s.loaded, 'record')} from ${plural(read, 'file')}${failed} into ${s.table} (${s.db})`;
+  const lines = [`${headline}${s.resumed ? ', resumed' : ''}`];
   lines.push(`  records: input ${s.input_records}, staged ${s.staged}, loaded ${s.loaded}, rejected ${s.rejected}` +
     `, skipped ${s.skipped_watermark} by watermark, ${s.skipped_stale} stale, ${s.skipped_duplicate} duplicate${s.dropped > 0 ? `, dropped ${s.dropped}` : ''}`);
   const unread = s.files_total - s.files_loaded - s.files_unchanged - s.files_failed;

@@ -128,6 +128,8 @@ export interface RunEnd {
   started: number;
   /** replace: swap the shadow table in (something was read). */
   swap?: boolean;
+  /** replace: a file failed, the table was left as it was. */
+  tableKept?: boolean;
 }
 
 /**
@@ -139,7 +141,10 @@ export interface RunEnd {
 export async function finishRun(backend: Backend, settings: RunSettings, commit: CommitContext, end: RunEnd): Promise<RunSummary> {
   const failed = end.reports.find((r) => r.status === 'failed');
   const completion: RunCompletion = { start: end.start, failure: failed === undefined ? null : (failed.error ?? ''), swap: end.swap ?? false };
-  if (completion.swap && failed !== undefined) end.warnings.push(notReplacedNote(settings.table, failed.path));
+  if (completion.swap && failed !== undefined) {
+    end.warnings.push(notReplacedNote(settings.table, failed.path));
+    end.tableKept = true;
+  }
   await backend.transaction(async (tx) => completeRun(tx, settings, commit, completion));
   const run = (await backend.ledger.getRun(commit.runId)) as RunRow;
   return summarize(backend, settings, run, end);
@@ -216,5 +221,6 @@ export async function summarize(backend: Backend, settings: RunSettings, run: Ru
     duration_ms: Date.now() - end.started,
     files: end.reports,
     warnings: end.warnings,
+    ...(end.tableKept === true ? { table_kept: true as const } : {}),
   };
 }

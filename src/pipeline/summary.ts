@@ -17,6 +17,11 @@ export interface RunSummary extends RunCounters {
   /** Per file: what happened, and how its columns differ from the target's. */
   files: FileReport[];
   warnings: string[];
+  /**
+   * replace: true when a file failed, so the table was left as it was and the records this run
+   * loaded went to a new table that was dropped (lineage step `discard`). Absent otherwise.
+   */
+  table_kept?: true;
   /** With --output: the export of the target table after the run. */
   export?: ExportResult;
 }

@@ -232,8 +232,9 @@ async function runSummary(backend: Backend, settings: RunSettings, start: RunSta
   const files = await backend.ledger.runFiles(run.id);
   const fileReports = files.filter((f) => f.status !== 'pending').map((f) => reports.get(f.path) ?? fileReport(f));
   const failed = files.find((f) => f.status === 'failed');
-  if (settings.strategy === 'replace' && failed !== undefined) io.warn(notReplacedNote(settings.table, failed.path));
-  return summarize(backend, settings, run, { start, reports: fileReports, warnings: io.warnings, started: io.started });
+  const tableKept = settings.strategy === 'replace' && failed !== undefined;
+  if (tableKept) io.warn(notReplacedNote(settings.table, failed.path));
+  return summarize(backend, settings, run, { start, reports: fileReports, warnings: io.warnings, started: io.started, tableKept });
 }
 
 function fileReport(file: RunFileRow): FileReport {

@@ -134,7 +134,7 @@ forEachBackend('contract: merge strategies', (db) => {
     writeFileSync(b, 'id,name\n3,"cid\n'); // a quote never closed: the file fails
     writeFileSync(a, 'id,name\n1,ANN\n');
     const failed = await run(t, options);
-    expect(failed).toMatchObject({ status: 'succeeded', files_failed: 1, target_rows: 2 });
+    expect(failed).toMatchObject({ status: 'succeeded', files_failed: 1, target_rows: 2, table_kept: true });
     expect(failed.warnings.join('\n')).toContain('table people was not replaced');
     expect(await tableRows(t, 'people')).toEqual([
       { id: '1', name: 'ann' },
@@ -147,7 +147,9 @@ forEachBackend('contract: merge strategies', (db) => {
       expect(ann.map((e) => e.step)).toEqual(['stage', 'discard']);
     });
     writeFileSync(b, 'id,name\n3,CID\n');
-    expect(await run(t, options)).toMatchObject({ files_loaded: 2, target_rows: 2 });
+    const fixed = await run(t, options);
+    expect(fixed).toMatchObject({ files_loaded: 2, target_rows: 2 });
+    expect(fixed.table_kept).toBeUndefined();
     expect(await tableRows(t, 'people')).toEqual([
       { id: '1', name: 'ANN' },
       { id: '3', name: 'CID' },

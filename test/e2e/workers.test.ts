@@ -297,6 +297,7 @@ describe('parallel workers: signals, file errors, replace (SQLite)', () => {
     const failed = sluice(args);
     expect(failed.code, failed.stderr).toBe(3);
     expect(failed.stderr).toContain('note: table records was not replaced:');
+    expect(failed.stderr).toContain(`Kept records as it was (${db}): 3 records from 4 files (1 failed) went to a new table that was not swapped in`);
     expect(rows(db, 'SELECT id, v FROM records ORDER BY id')).toEqual([0, 1, 2, 3].map((id) => ({ id: String(id), v: 'x' })));
     // Its records reached only the dropped new table: lineage says discard, not load.
     const steps = sluice(['lineage', '--by-step', '--db', db, '--json']);
