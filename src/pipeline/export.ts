@@ -90,7 +90,7 @@ export function exportFormatOf(output: string): ExportFormat {
   const format = FORMAT_BY_EXTENSION[extname(output).toLowerCase()];
   if (format !== undefined) return format;
   throw new SluiceError('CONFIG_INVALID', `cannot tell the export format of ${output} from its extension (expected .json, .csv, .ndjson or .jsonl)`, {
-    hint: 'pass --format json|csv|ndjson',
+    hint: 'name the output .csv, .json or .ndjson (sluice export also takes --format json|csv|ndjson)',
   });
 }
 

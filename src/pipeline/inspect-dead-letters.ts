@@ -98,7 +98,7 @@ export async function listDeadLetters(options: DeadLetterListOptions): Promise<D
 }
 
 export interface DeadLetterDetail extends DeadLetterEntry {
-  /** `raw` parsed, when it is JSON; null otherwise. */
+  /** `raw` parsed, when it is JSON; null otherwise. Numbers beyond 2^53 round here: `raw` is exact. */
   raw_json: unknown;
 }
 

@@ -415,3 +415,19 @@ describe('empty ledger and missing database', () => {
     expect(existsSync(path.join(dir, 'nodir'))).toBe(false);
   });
 });
+
+describe('dead-letters show', () => {
+  it('shows the raw record indented as written: numbers beyond 2^53 are not rounded', () => {
+    const dir = tempDir();
+    const input = path.join(dir, 'n.ndjson');
+    writeFileSync(input, '{"id":1,"y":12345678901234567890,"big":9007199254740993,"z":-0.0}\n');
+    const db = path.join(dir, 'n.db');
+    expect(sluice(['run', '--db', db, '--input', input, '--quiet']).code).toBe(0);
+    const shown = sluice(['dead-letters', 'show', '1', '--db', db]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('"y": 12345678901234567890,');
+    expect(shown.stdout).toContain('"big": 9007199254740993,');
+    expect(shown.stdout).toContain('"z": -0.0');
+    expect(json<{ raw: string }>(sluice(['dead-letters', 'show', '1', '--db', db, '--json'])).raw).toBe('{"id":1,"y":12345678901234567890,"big":9007199254740993,"z":-0.0}');
+  });
+});

@@ -15,6 +15,7 @@ import { EXIT } from '../exit-codes.js';
 import { action, ALL_PIPELINES, commonFlags, dbOf, shownDb, ONE_PIPELINE, positiveInt, quote, where, type CommonFlags } from '../inspect-flags.js';
 import { printJson, say } from '../output.js';
 import { formatInstant, oneLine, plural, renderPairs, renderTable, type Column } from '../table.js';
+import { indentJson } from '../pretty-json.js';
 import { shownPath } from '../shown-path.js';
 
 interface ListFlags extends CommonFlags {
@@ -117,7 +118,8 @@ function status(d: DeadLetterEntry): string {
 }
 
 export function formatLetter(d: DeadLetterDetail): string {
-  const raw = d.raw_json === null ? d.raw : JSON.stringify(d.raw_json, null, 2);
+  // Indented as written: parsed and printed again, a number beyond 2^53 would show rounded.
+  const raw = d.raw_json === null ? d.raw : indentJson(d.raw);
   return renderPairs([
     ['dead letter', String(d.id)],
     ['pipeline', d.pipeline],
