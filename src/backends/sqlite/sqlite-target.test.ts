@@ -36,4 +36,21 @@ describe('SqliteTarget.writeRows', () => {
       db.close();
     }
   });
+
+  it('stores a boolean as INTEGER 1/0 in an untyped column, as a declared boolean is stored', () => {
+    const db = openSqlite(path.join(mkdtempSync(path.join(tmpdir(), 'sluice-target-')), 't.db'));
+    try {
+      const target = new SqliteTarget(db);
+      const spec: TargetSpec = { table: 't', columns: [{ name: 'id', type: 'any' }, { name: 'flag', type: 'any' }, { name: 'typed', type: 'boolean' }], key: null, cursor: null, rowHash: false };
+      target.ensureTarget(spec);
+      target.writeRows('t', spec, 1, 'insert', [row(['a', true, true], 0), row(['b', false, false], 1)]);
+      const stored = db.prepare('SELECT typeof(flag) AS f, flag, typeof(typed) AS t, typed FROM t ORDER BY rowid').all();
+      expect(stored).toEqual([
+        { f: 'integer', flag: 1, t: 'integer', typed: 1 },
+        { f: 'integer', flag: 0, t: 'integer', typed: 0 },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -11,14 +11,14 @@ const SQL_TYPES: Record<ColumnType, string> = { any: '', text: 'TEXT', real: 'RE
 type Statement = Database.Statement<unknown[]>;
 
 /**
- * SQLite stores no booleans or objects: booleans become 1/0, nested values JSON text. A whole
+ * SQLite stores no booleans or objects: booleans become INTEGER 1/0, nested values JSON text. A whole
  * JS number is bound as BigInt, since better-sqlite3 binds every number as REAL and an
  * untyped column would keep `2` as `2.0`.
  */
 function toSqlValue(value: unknown): unknown {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
   if (value === undefined) return null;
-  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'boolean') return value ? 1n : 0n; // INTEGER, as a declared boolean stores it
   if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) return JSON.stringify(value);
   return value;
 }
