@@ -15,9 +15,16 @@ describe('Normalizer', () => {
     expect(n.normalize(toFields({ id: 1, ID: 2, Id: 3 }), 'a.csv')).toEqual({ id: 1, id_2: 2, id_3: 3 });
     n.normalize(toFields({ id: 1, ID: 2 }), 'a.csv');
     expect(warnings).toEqual([
-      'a.csv: field "ID" collides with "id" after lower-casing; stored as "id_2"',
-      'a.csv: field "Id" collides with "id" after lower-casing; stored as "id_3"',
+      'a.csv: field "ID" collides with "id" once keys are trimmed and lower-cased; stored as "id_2"',
+      'a.csv: field "Id" collides with "id" once keys are trimmed and lower-cased; stored as "id_3"',
     ]);
+  });
+
+  it('keeps keys apart that only trimming makes equal, and says so', () => {
+    const warnings: string[] = [];
+    const n = new Normalizer(true, (m) => warnings.push(m));
+    expect(n.normalize(toFields({ '': 1, '  ': 2 }), 'a.json')).toEqual({ '': 1, _2: 2 });
+    expect(warnings).toEqual(['a.json: field "  " collides with "" once keys are trimmed and lower-cased; stored as "_2"']);
   });
 
   it('does nothing with --no-normalize', () => {

@@ -56,7 +56,7 @@ export class Normalizer {
     let n = 2;
     while (`${name}_${n}` in taken) n += 1;
     const renamed = `${name}_${n}`;
-    const note = `${file}: field "${original}" collides with "${name}" after lower-casing; stored as "${renamed}"`;
+    const note = `${file}: field "${original}" collides with "${name}" once keys are trimmed and lower-cased; stored as "${renamed}"`;
     if (!this.reported.has(note)) {
       this.reported.add(note);
       this.warn(note);
@@ -64,3 +64,4 @@ export class Normalizer {
     return renamed;
   }
 }
+
