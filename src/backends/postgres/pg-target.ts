@@ -52,6 +52,8 @@ export class PgTarget {
   }
 
   async countRows(table: string): Promise<number> {
+    // Absent when last looked up, it may exist now: parallel workers create it in other sessions.
+    if (this.tables.get(table) === null) this.tables.delete(table);
     if (!(await this.tableExists(table))) return 0;
     const result = await this.session.query<{ n: number }>(`SELECT count(*) AS n FROM ${quoteIdent(table)}`);
     return Number(result.rows[0]?.n ?? 0);
