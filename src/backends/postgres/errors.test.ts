@@ -31,5 +31,10 @@ describe('PostgreSQL errors', () => {
     expect(translateConnectError(refused, AT, 'u', 'db').message).toBe(`cannot connect to PostgreSQL at ${AT}: connection refused (is the server running and listening on 127.0.0.1:1?)`);
     expect(translateConnectError(pgError('28P01', 'password authentication failed for user "u"'), AT, 'u', 'db').message).toContain('password authentication failed (SQLSTATE 28P01)');
     expect(translateConnectError(pgError('3D000', 'database "db" does not exist'), AT, 'u', 'db').hint).toContain('createdb db');
+    expect(translateConnectError(pgError('28P01', 'password authentication failed for user "u"'), AT, 'u', 'db').hint).toContain('PGPASSWORD');
+    // pg's words when the server wants a password and the URL, PGPASSWORD and ~/.pgpass gave none.
+    const none = translateConnectError(new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string'), AT, 'u', 'db');
+    expect(none.message).toBe(`PostgreSQL at ${AT} asks user u for a password, and none was given`);
+    expect(none.hint).toContain('PGPASSWORD');
   });
 });

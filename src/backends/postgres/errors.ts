@@ -139,7 +139,10 @@ export function translateConnectError(error: unknown, location: string, user: st
     case 'ETIMEDOUT':
       return new SluiceError('BACKEND_CONNECTION', `cannot connect to ${at}: timed out`, hint);
     case '28P01':
-      return new SluiceError('BACKEND_CONNECTION', `${at} refused the login of user ${user}: password authentication failed (SQLSTATE 28P01)`, hint);
+      return new SluiceError('BACKEND_CONNECTION', `${at} refused the login of user ${user}: password authentication failed (SQLSTATE 28P01)`, {
+        hint: 'check the password in the --db URL (or SLUICE_DB), PGPASSWORD or ~/.pgpass',
+        cause: error,
+      });
     case '28000':
       return new SluiceError('BACKEND_CONNECTION', `${at} refused the login of user ${user}: ${oneLine(raw.message)} (SQLSTATE 28000)`, hint);
     case '3D000':
@@ -148,6 +151,13 @@ export function translateConnectError(error: unknown, location: string, user: st
         cause: error,
       });
     default:
+      // The driver's words when the server asks for a password and none was given.
+      if (raw.message !== undefined && /client password must be a string/i.test(raw.message)) {
+        return new SluiceError('BACKEND_CONNECTION', `${at} asks user ${user} for a password, and none was given`, {
+          hint: 'put it in the --db URL (postgres://user:password@host/db), or set PGPASSWORD, or add it to ~/.pgpass',
+          cause: error,
+        });
+      }
       if (raw.message !== undefined && /timeout/i.test(raw.message)) {
         return new SluiceError('BACKEND_CONNECTION', `cannot connect to ${at}: timed out`, hint);
       }
