@@ -1,5 +1,6 @@
 import { SluiceError } from '../core/errors.js';
 import type { Backend } from './backend.js';
+import { MAX_IDENTIFIER_BYTES } from './postgres/identifiers.js';
 import { SqliteBackend } from './sqlite/sqlite-backend.js';
 
 export interface OpenBackendOptions {
@@ -17,6 +18,24 @@ export interface OpenBackendOptions {
 /** Whether `--db` (or SLUICE_DB) names a PostgreSQL server rather than a SQLite file. */
 export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);
+}
+
+/**
+ * Refuses a --table that the backend behind `db` cannot create as named, before anything is
+ * written (exit 2): SQLite reserves names starting with sqlite_, PostgreSQL keeps only the first
+ * 63 bytes of a name (two long names would be one table).
+ */
+export function checkTableNameFor(db: string, table: string): void {
+  if (isPostgresUrl(db)) {
+    const bytes = Buffer.byteLength(table);
+    if (bytes <= MAX_IDENTIFIER_BYTES) return;
+    throw new SluiceError('CONFIG_INVALID', `--table ${table} is ${bytes} bytes long; PostgreSQL keeps only the first ${MAX_IDENTIFIER_BYTES} bytes of a name`, {
+      hint: 'use a shorter --table name',
+    });
+  }
+  if (/^sqlite_/i.test(table)) {
+    throw new SluiceError('CONFIG_INVALID', `--table ${table}: SQLite reserves names starting with sqlite_ for itself`, { hint: 'choose another --table name' });
+  }
 }
 
 /** The one place that names concrete backends: `postgres://` URLs → PostgreSQL, else SQLite. */

@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, join } from 'node:path';
-import { withSchema } from '../backends/open-backend.js';
+import { checkTableNameFor, withSchema } from '../backends/open-backend.js';
 import { SluiceError } from '../core/errors.js';
 import {
   DEFAULT_LIMITS,
@@ -265,4 +265,5 @@ function checkStrategy(s: RunSettings): void {
   if (s.table.startsWith('_sluice_')) {
     throw new SluiceError('CONFIG_INVALID', `--table ${s.table}: names starting with _sluice_ are reserved for the ledger`);
   }
+  checkTableNameFor(s.db, s.table);
 }

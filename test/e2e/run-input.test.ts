@@ -25,6 +25,19 @@ describe('sluice run: invocation errors exit 2 and write nothing', () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it('a --table the backend cannot create as named: SQLite reserves sqlite_*, PostgreSQL keeps 63 bytes', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV });
+    const reserved = sluice(['run', '--db', db, '--source-dir', src, '--table', 'SQLite_stats']);
+    expect(reserved.code).toBe(2);
+    expect(reserved.stderr).toContain('--table SQLite_stats: SQLite reserves names starting with sqlite_ for itself');
+    expect(reserved.stderr).not.toMatch(/internal error|at .*\.js/);
+    expect(existsSync(db)).toBe(false);
+    // Refused before any connection: no server is needed to see it.
+    const long = sluice(['run', '--db', 'postgres://u:p@127.0.0.1:1/none', '--source-dir', src, '--table', 't'.repeat(64)]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain(`--table ${'t'.repeat(64)} is 64 bytes long; PostgreSQL keeps only the first 63 bytes of a name`);
+  });
+
   it('a batch size that is not a positive integer, before anything is opened', () => {
     const { db, src } = drop({ 'a.csv': GOOD_CSV });
     for (const bad of ['0', '-3', 'ten']) {
