@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyChunks, copyField, ledgerText, toPgText } from './values.js';
+import { columnTypeOf, copyChunks, copyField, ledgerText, toPgText } from './values.js';
 
 describe('COPY text format', () => {
   it('escapes backslash, tab, newline and carriage return, and writes NULL as \\N', () => {
@@ -30,5 +30,21 @@ describe('COPY text format', () => {
     expect(text.split('\n')).toHaveLength(20_001);
     expect(text.startsWith('0\tv\\t0\n1\tv\\t1\n')).toBe(true);
     expect([...copyChunks(rows, (r) => r)].length).toBeGreaterThan(1);
+  });
+});
+
+describe('columnTypeOf', () => {
+  it('reads a catalog type with or without its modifier', () => {
+    expect(['bigint', 'integer', 'smallint', 'numeric', 'numeric(10,2)', 'double precision', 'boolean', 'character varying(5)', 'text'].map(columnTypeOf)).toEqual([
+      'integer',
+      'integer',
+      'integer',
+      'real',
+      'real',
+      'real',
+      'boolean',
+      'text',
+      'text',
+    ]);
   });
 });

@@ -23,9 +23,12 @@ export const PG_TYPES: Readonly<Record<ColumnType, string>> = {
   boolean: 'BOOLEAN',
 };
 
-/** A catalog type (format_type) back to the abstract column type. */
+/**
+ * A catalog type (format_type) back to the abstract column type. format_type writes a type's
+ * modifier too (`numeric(10,2)`, `character varying(5)`): a table the user made is typed by it.
+ */
 export function columnTypeOf(pgType: string): ColumnType {
-  switch (pgType) {
+  switch (pgType.replace(/\(.*\)$/, '')) {
     case 'bigint':
     case 'integer':
     case 'smallint':
