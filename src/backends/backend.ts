@@ -79,6 +79,11 @@ export interface Backend {
    * on SQLite, round trips to the server on PostgreSQL, which therefore takes larger slices.
    */
   readonly sliceSize: number;
+  /**
+   * A column holds only values of its type (PostgreSQL): a text value for a BIGINT column fails
+   * its batch. SQLite stores any value in any column.
+   */
+  readonly typedColumns: boolean;
   /** Where the data lives, for messages (a path or a URL without its password). */
   readonly location: string;
   readonly ledger: Ledger;

@@ -10,6 +10,7 @@ import { targetSpec, type CommitContext } from './commit-batch.js';
 import type { PreparedRun } from './prepare.js';
 import { rereadNote } from './rereads.js';
 import type { FileReport, RunSummary } from './summary.js';
+import { checkDeclaredTypes } from './declared-types.js';
 import { checkTableKey } from './table-key.js';
 
 export interface RunStart {
@@ -29,6 +30,8 @@ export function shadowTable(runId: number): string {
 /** Resumes the pipeline's unfinished run, or starts a new one (abandoning it with --restart). */
 export async function startOrResume(backend: Backend, settings: RunSettings, prepared: PreparedRun, warn: (m: string) => void): Promise<RunStart> {
   await checkTableKey(backend, settings, prepared.key);
+  // replace builds a new table: the old one's column types do not matter.
+  if (settings.strategy !== 'replace') await checkDeclaredTypes(backend, settings.table, prepared.rules.types);
   const unfinished = await backend.ledger.findUnfinishedRun(settings.pipeline);
   if (unfinished !== null && !settings.restart) return resume(backend, settings, prepared, unfinished, warn);
   const stored = await backend.ledger.getWatermark(settings.pipeline);

@@ -61,6 +61,21 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
     expect(await pg.query('SELECT n FROM records ORDER BY _sluice_rowid')).toEqual([{ n: '5' }, { n: '7' }]);
   });
 
+  it('a --type the typed column cannot hold is refused before the run starts, with the statement that changes the column', async () => {
+    const file = path.join(dir, 'n.csv');
+    writeFileSync(file, 'id,n\n1,5\n');
+    await run({ input: [file], key: 'id', strategy: 'update', type: ['n=integer'] });
+    writeFileSync(file, 'id,n\n2,x\n');
+    const refused = await failure(run({ input: [file], key: 'id', strategy: 'update', type: ['n=string'] }));
+    expect(isSluiceError(refused) && refused.code).toBe('CONFIG_INVALID');
+    expect(refused.message).toContain('--type n=string: column n of table records holds integer values only');
+    expect(isSluiceError(refused) && refused.hint).toContain('ALTER TABLE "records" ALTER COLUMN "n" TYPE text');
+    expect(await pg.query('SELECT count(*)::int AS n FROM _sluice_runs')).toEqual([{ n: 1 }]);
+    // Done as the hint says, the same command loads the text.
+    await pg.query('ALTER TABLE records ALTER COLUMN n TYPE text');
+    expect(await run({ input: [file], key: 'id', strategy: 'update', type: ['n=string'] })).toMatchObject({ loaded: 1, rejected: 0 });
+  });
+
   it('a table the user made types its fields by its columns, modifiers and all (numeric(10,2))', async () => {
     await pg.query('CREATE TABLE made (id integer PRIMARY KEY, amount numeric(10,2), n smallint, note varchar(20))');
     const file = path.join(dir, 'made.csv');

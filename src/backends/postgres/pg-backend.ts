@@ -78,6 +78,7 @@ export class PostgresBackend implements Backend {
    * 157-171 and 196-203 MB).
    */
   readonly sliceSize = 2500;
+  readonly typedColumns = true;
   readonly ledger: PgLedger;
   readonly queries: PgQueries;
   private readonly target: PgTarget;

@@ -23,6 +23,7 @@ export class SqliteBackend implements Backend {
    * RSS 205-250 MB at 1M rows, 125-160 MB in slices of 1,000, at the same speed.
    */
   readonly sliceSize = 1000;
+  readonly typedColumns = false;
   readonly ledger: SqliteLedger;
   readonly queries: SqliteQueries;
   private readonly target: SqliteTarget;
