@@ -115,6 +115,16 @@ async function join(backend: Backend, pipeline: string, runId: number): Promise<
   throw lockedError(pipeline, lock);
 }
 
+let finishing = false;
+
+// The coordinator gone without ending its workers (kill -9) closes this channel. A worker left
+// loading would race a resumed run for the same records (a resume without --workers does not
+// know its claims), so it ends as abruptly: the database rolls back its batch in flight, and the
+// resumed run reads on from the last checkpoint.
+process.on('disconnect', () => {
+  if (!finishing) process.kill(process.pid, 'SIGKILL');
+});
+
 process.once('message', (start: WorkerStart) => {
   work(start).then(
     (code) => finish(code),
@@ -127,6 +137,7 @@ process.once('message', (start: WorkerStart) => {
 });
 
 function finish(code: number): void {
+  finishing = true;
   process.exitCode = code;
   if (process.connected) process.disconnect();
 }

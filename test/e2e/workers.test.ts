@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -151,6 +151,15 @@ function slowTransform(): string {
   return file;
 }
 
+/** Whether a process is still running (a zombie waiting to be reaped is not). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** The worker processes of a `sluice run --workers N` (its children). */
 function workerPids(coordinator: number): number[] {
   const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(coordinator)], { encoding: 'utf8' });
@@ -269,6 +278,25 @@ describe('parallel workers: signals, file errors, replace (SQLite)', () => {
     expect(json(stopped)).toMatchObject({ status: 'interrupted' });
     expect(rows(db, 'SELECT COUNT(*) AS n FROM _sluice_locks')).toEqual([{ n: 0 }]);
     expect(summary(await sluiceAsync([...args, '--db', db, '--batch-size', '10', '--workers', '3']))).toMatchObject({ status: 'succeeded', resumed: true });
+    const read = async (file: string): Promise<unknown> => snapshot({ db: file, query: async (sql) => rows(file, sql) }, false, false);
+    expect(await read(db)).toEqual(await read(one));
+  });
+
+  it('the coordinator killed with SIGKILL takes its workers with it; a resume without --workers then equals one process', async () => {
+    const one = path.join(dir, 'orphans-one.db');
+    const db = path.join(dir, 'orphans.db');
+    const args = ['run', '--source-dir', input, '--strategy', 'append', '--require', 'key,value,ts', '--type', 'value=number', '--table', 'events', '--quiet', '--json'];
+    summary(await sluiceAsync([...args, '--db', one, '--batch-size', '50']));
+    const run = sluiceAsync([...args, '--db', db, '--batch-size', '10', '--workers', '2', '--transform', slowTransform()]);
+    await progressed({ db, query: async (sql) => rows(db, sql) }, 200);
+    const workers = workerPids(run.pid() as number);
+    expect(workers.length).toBe(2);
+    run.kill('SIGKILL');
+    await run;
+    // Left loading, they would race the resumed run below for the same records.
+    for (let i = 0; i < 60 && workers.some(alive); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(workers.filter(alive)).toEqual([]);
+    expect(summary(await sluiceAsync([...args, '--db', db, '--batch-size', '10', '--transform', slowTransform()]))).toMatchObject({ status: 'succeeded', resumed: true });
     const read = async (file: string): Promise<unknown> => snapshot({ db: file, query: async (sql) => rows(file, sql) }, false, false);
     expect(await read(db)).toEqual(await read(one));
   });
