@@ -51,10 +51,17 @@ export async function startOrResume(backend: Backend, settings: RunSettings, pre
     await tx.ledger.addCounters(id, { files_total: prepared.files.length }, null);
     return id;
   });
-  if (unfinished !== null) warn(`abandoned unfinished run ${unfinished.id} (--restart); rows it committed stay`);
+  if (unfinished !== null) warn(abandonedNote(unfinished, settings));
   const reread = await rereadNote(backend, settings.pipeline, runId, prepared.files.map((file) => file.path));
   if (reread !== null) warn(reread);
   return { run: (await backend.ledger.getRun(runId)) as RunRow, resumed: false, startWatermark };
+}
+
+/** What --restart leaves behind; under append, what it costs to read those records again. */
+function abandonedNote(unfinished: RunRow, settings: RunSettings): string {
+  const note = `abandoned unfinished run ${unfinished.id} (--restart); rows it committed stay`;
+  if (settings.strategy !== 'append' || unfinished.counters.loaded === 0) return note;
+  return `${note}: under append, what it loaded of a file it had not finished loads again, as this run reads that file from its start (without --restart, the run reads on from its checkpoints)`;
 }
 
 /** The settings a run stores: never a connection password; `workers` only when set. */
