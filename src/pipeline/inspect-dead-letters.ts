@@ -6,6 +6,7 @@ import { canonicalTimestamp } from '../core/timestamp.js';
 import type { DeadLetterRow } from '../ledger/ledger.js';
 import type { DeadLetterFilter } from '../ledger/queries.js';
 import { checkReason, onePipeline, reading, requireRun, writing, type InspectOptions } from './inspect-common.js';
+import { acquirePipelineLock } from './lock.js';
 
 export interface DeadLetterEntry {
   id: number;
@@ -152,15 +153,38 @@ export async function purgeDeadLetters(options: PurgeOptions): Promise<PurgeResu
   return writing(options.db, async (backend) => {
     const filter: DeadLetterFilter = { before };
     let pipeline: string | null = null;
+    let owner: string;
     if (options.runId !== undefined) {
-      filter.runId = (await requireRun(backend, options.runId, options.pipeline)).id;
+      const run = await requireRun(backend, options.runId, options.pipeline);
+      filter.runId = run.id;
+      owner = run.pipeline;
     } else {
       pipeline = await onePipeline(backend, options.pipeline);
       filter.pipeline = pipeline;
+      owner = pipeline;
     }
-    const matched = await backend.queries.countDeadLetters(filter);
-    const deleted = options.confirm && matched > 0 ? await backend.queries.deleteDeadLetters(filter) : 0;
-    return { pipeline, run_id: options.runId ?? null, before: before ?? null, matched, deleted };
+    // Under the pipeline's lock, as the other repairs: never beside a run that is storing letters.
+    const release = await acquirePipelineLock(backend, owner);
+    try {
+      await refuseUnfinished(backend, owner);
+      const matched = await backend.queries.countDeadLetters(filter);
+      const deleted = options.confirm && matched > 0 ? await backend.queries.deleteDeadLetters(filter) : 0;
+      return { pipeline, run_id: options.runId ?? null, before: before ?? null, matched, deleted };
+    } finally {
+      await release();
+    }
+  });
+}
+
+/**
+ * An unfinished run counts the letters it stored; deleting some would leave its counters and its
+ * lineage's rejects pointing at letters that are gone once it completes.
+ */
+async function refuseUnfinished(backend: Backend, pipeline: string): Promise<void> {
+  const unfinished = await backend.ledger.findUnfinishedRun(pipeline);
+  if (unfinished === null) return;
+  throw new SluiceError('CONFIG_INVALID', `run ${unfinished.id} of pipeline ${pipeline} is unfinished; purge dead letters once it has completed`, {
+    hint: `finish it first: sluice status --db ${redact(backend.location)} --pipeline ${pipeline} shows the command that resumes it`,
   });
 }
 

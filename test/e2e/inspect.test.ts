@@ -431,3 +431,22 @@ describe('dead-letters show', () => {
     expect(json<{ raw: string }>(sluice(['dead-letters', 'show', '1', '--db', db, '--json'])).raw).toBe('{"id":1,"y":12345678901234567890,"big":9007199254740993,"z":-0.0}');
   });
 });
+
+describe('dead-letters purge beside an unfinished run', () => {
+  it('is refused (exit 2) until the run completes: its counters and lineage count those letters', () => {
+    const dir = tempDir();
+    const input = path.join(dir, 'a.csv');
+    writeFileSync(input, 'id,n\n1,x\n2,2\n3,y\n4,4\n');
+    const db = path.join(dir, 'p.db');
+    const run = ['run', '--db', db, '--input', input, '--type', 'n=integer', '--batch-size', '1'];
+    expect(sluice([...run, '--simulate-crash', '3']).signal).toBe('SIGKILL');
+    const refused = sluice(['dead-letters', 'purge', '--run', '1', '--yes', '--db', db]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('run 1 of pipeline default is unfinished; purge dead letters once it has completed');
+    expect(sluice(['dead-letters', 'purge', '--before', '2999-01-01', '--yes', '--db', db]).code).toBe(2);
+    expect(rows(db, 'SELECT count(*) AS n FROM _sluice_dead_letters')).toEqual([{ n: 1 }]);
+    expect(json(sluice([...run, '--json']))).toMatchObject({ resumed: true, dead_letters: 2 });
+    expect(sluice(['dead-letters', 'purge', '--run', '1', '--yes', '--db', db]).code).toBe(0);
+    expect(rows(db, 'SELECT count(*) AS n FROM _sluice_dead_letters')).toEqual([{ n: 0 }]);
+  });
+});
