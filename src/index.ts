@@ -9,7 +9,7 @@ export type { RunSettings, Strategy, FieldType, Format, FormatOption, Limits } f
 export { DEFAULT_LIMITS, FORMATS, STRATEGIES, FIELD_TYPES } from './core/settings.js';
 export { buildRunSettings, defaultDb } from './config/run-config.js';
 export type { RunOptions } from './config/run-config.js';
-export { runPipeline, RunInterrupted, silentObserver } from './pipeline/run-pipeline.js';
+export { runPipeline, RunExportFailed, RunInterrupted, silentObserver } from './pipeline/run-pipeline.js';
 export type { RunObserver, RunProgress } from './pipeline/run-pipeline.js';
 export type { RunSummary, FileReport } from './pipeline/summary.js';
 export { openBackend, withSchema, isPostgresUrl, redact } from './backends/open-backend.js';

@@ -1,5 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import { isSluiceError, SluiceError } from '../core/errors.js';
+import type { RunSettings } from '../core/settings.js';
+import { exportBackendTable } from './export.js';
 import { markInterrupted } from './run-state.js';
 import type { RunSummary } from './summary.js';
 
@@ -30,6 +32,33 @@ export class RunInterrupted extends SluiceError {
     super('RUN_INTERRUPTED', `run ${summary.run_id} of pipeline ${summary.pipeline} was interrupted after a clean checkpoint`, {
       hint: 'run the same command again to resume it',
     });
+  }
+}
+
+/**
+ * `run --output`: the run completed and is committed, and then its export failed (or a signal
+ * stopped it; the file is left as it was). Carries the run's summary, so it is still shown.
+ */
+export class RunExportFailed extends SluiceError {
+  constructor(
+    readonly summary: RunSummary,
+    output: string,
+    readonly exportError: SluiceError,
+  ) {
+    super(exportError.code, `run ${summary.run_id} completed, but its export failed: ${exportError.message}`, {
+      hint: `${exportError.hint !== undefined ? `${exportError.hint}; then ` : ''}export again without loading: sluice export --db ${summary.db} --table ${summary.table} --output ${output}`,
+      cause: exportError,
+    });
+  }
+}
+
+/** `run --output`: the table exported once the run succeeded; a failure keeps the summary. */
+export async function exportAfterRun(backend: Backend, settings: RunSettings, summary: RunSummary): Promise<void> {
+  if (settings.output === null || summary.status !== 'succeeded') return;
+  try {
+    summary.export = await exportBackendTable(backend, { table: settings.table, output: settings.output, dryRun: settings.dryRun });
+  } catch (error) {
+    throw isSluiceError(error) ? new RunExportFailed(summary, settings.output, error) : error;
   }
 }
 

@@ -2,19 +2,18 @@ import { existsSync } from 'node:fs';
 import type { Backend } from '../backends/backend.js';
 import { isPostgresUrl, openBackend } from '../backends/open-backend.js';
 import type { RunSettings } from '../core/settings.js';
-import { exportBackendTable } from './export.js';
 import type { CommitContext } from './commit-batch.js';
 import { loadFile, type LoadObserver } from './load-file.js';
 import { acquirePipelineLock } from './lock.js';
 import { prepareRun, type PreparedRun } from './prepare.js';
 import { fileInput, readPlan, runContext, type ReadPlan, type RunContext } from './run-context.js';
-import { markResumable, RunInterrupted, runIo, silentObserver, type RunIo, type RunObserver, type RunProgress } from './run-io.js';
+import { exportAfterRun, markResumable, RunInterrupted, runIo, silentObserver, type RunIo, type RunObserver, type RunProgress } from './run-io.js';
 import { finishRun, markInterrupted, startOrResume, summarize, type RunStart } from './run-state.js';
 import type { FileReport, RunSummary } from './summary.js';
 import { UnchangedFiles } from './unchanged-files.js';
 import { runWorkers } from './workers.js';
 
-export { RunInterrupted, silentObserver, type RunObserver, type RunProgress } from './run-io.js';
+export { RunExportFailed, RunInterrupted, silentObserver, type RunObserver, type RunProgress } from './run-io.js';
 
 /**
  * `sluice run`: loads the input files into the target table exactly once. Everything that can
@@ -75,9 +74,7 @@ async function execute(backend: Backend, settings: RunSettings, prepared: Prepar
   const { reports, read } = loaded;
   const swap = settings.strategy === 'replace' && read;
   const summary = await finishRun(backend, settings, context.commit, { start, reports, warnings: io.warnings, started: io.started, swap });
-  if (settings.output !== null && summary.status === 'succeeded') {
-    summary.export = await exportBackendTable(backend, { table: settings.table, output: settings.output, dryRun: settings.dryRun });
-  }
+  await exportAfterRun(backend, settings, summary);
   return summary;
 }
 

@@ -4,12 +4,11 @@ import type { Backend } from '../backends/backend.js';
 import { openBackend } from '../backends/open-backend.js';
 import type { RunSettings } from '../core/settings.js';
 import type { RunFileRow, RunRow } from '../ledger/ledger.js';
-import { exportBackendTable } from './export.js';
 import { FileWorker } from './file-worker.js';
 import type { LoadObserver } from './load-file.js';
 import { joinPipelineLock, lockedError, sharePipelineLock, tryPipelineLock, type SharedLock } from './lock.js';
 import { prepareRun, type PreparedRun } from './prepare.js';
-import { markResumable, RunInterrupted, runIo, type RunIo, type RunObserver, type RunProgress } from './run-io.js';
+import { exportAfterRun, markResumable, RunInterrupted, runIo, type RunIo, type RunObserver, type RunProgress } from './run-io.js';
 import { joinRun, markInterrupted, notReplacedNote, startOrResume, summarize, type RunStart } from './run-state.js';
 import type { FileReport, RunSummary } from './summary.js';
 import type { WorkerMessage, WorkerStart } from './worker-process.js';
@@ -126,9 +125,7 @@ async function coordinate(backend: Backend, settings: RunSettings, prepared: Pre
     if (loaded === 0) await sleep(POLL_MS);
   }
   const summary = await runSummary(backend, settings, start, reports, io);
-  if (settings.output !== null && summary.status === 'succeeded') {
-    summary.export = await exportBackendTable(backend, { table: settings.table, output: settings.output, dryRun: false });
-  }
+  await exportAfterRun(backend, settings, summary);
   return summary;
 }
 

@@ -117,6 +117,17 @@ describe('sluice run: broken files are recorded and skipped (exit 3) or stop the
     expect(merged.stderr).not.toContain('changed since');
   });
 
+  it('run --output whose export fails after the load: the summary still shows, then why, and how to export again (exit 1)', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV });
+    // /sys exists and takes no new files, not even from root: the check before loading passes.
+    const r = sluice(['run', '--db', db, '--source-dir', src, '--output', '/sys/out.csv', '--json']);
+    expect(r.code).toBe(1);
+    expect(json(r)).toMatchObject({ status: 'succeeded', loaded: 2 });
+    expect(r.stderr).toContain('Loaded 2 records from 1 file into records');
+    expect(r.stderr).toContain('error: run 1 completed, but its export failed: cannot write /sys/out.csv');
+    expect(r.stderr).toContain(`export again without loading: sluice export --db ${db} --table records --output /sys/out.csv`);
+  });
+
   it('a CSV whose lines end with CR alone fails as a file instead of loading nothing as a success', () => {
     const { db, src } = drop({ 'mac.csv': 'id,name\r1,alice\r2,bob\r', 'ok.csv': 'id,name\r\n3,cid\r\n' });
     const r = sluice(['run', '--db', db, '--source-dir', src, '--json']);

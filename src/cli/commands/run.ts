@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { buildRunSettings, lineageByStep, RunInterrupted, runPipeline, type LineageReport, type RunOptions, type RunSummary } from '../../index.js';
+import { buildRunSettings, lineageByStep, RunExportFailed, RunInterrupted, runPipeline, type LineageReport, type RunOptions, type RunSummary } from '../../index.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, reportError, say } from '../output.js';
 import { failedLine, formatSummary } from '../format-summary.js';
@@ -66,6 +66,8 @@ async function runCommand(options: RunFlags, command: Command): Promise<number> 
       say(`interrupted: run ${error.summary.run_id} stopped after a clean checkpoint; run the same command again to resume it`);
       return EXIT.interrupted;
     }
+    // The load is committed: its summary first, then why the file was not written (exit 1).
+    if (error instanceof RunExportFailed) await show(error.summary, options, db);
     return reportError(error);
   } finally {
     observer.done();
