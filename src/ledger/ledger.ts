@@ -294,6 +294,8 @@ export interface LedgerTx {
    * load the old one. Letters of run `runId` itself are left alone. `aliases` as for
    * waitingRepeats. Returns how many.
    */
+  /** Whether the pipeline has letters waiting for the file (or an alias of it) from other runs. */
+  hasWaitingLetters(pipeline: string, fileId: number, exceptRun: number, aliases?: ReadonlyMap<number, number>): Promise<boolean>;
   supersedeLetters(pipeline: string, span: LineSpan, keep: readonly number[], runId: number, aliases?: ReadonlyMap<number, number>): Promise<number>;
   /** Marks dead letters as replayed (loaded) by a run, so they are never replayed twice. */
   markReplayed(ids: readonly number[], runId: number): Promise<void>;

@@ -44,6 +44,8 @@ export function addWaiting(total: LettersWaiting, more: LettersWaiting): void {
 export interface SliceLines {
   span: LineSpan;
   foundAgain: Map<number, number>;
+  /** Whether other runs left letters waiting for the file: asked once per read (null: not yet). */
+  read: { waiting: boolean | null };
 }
 
 /** Where the file stands once this batch commits. */

@@ -152,6 +152,10 @@ async function newDeadLetters(context: CommitContext, tx: BackendTx, slice: Batc
 async function supersedeLetters(context: CommitContext, tx: BackendTx, slice: Batch, foundAgain: readonly FoundLetter[]): Promise<void> {
   const lines = slice.lines;
   if (lines === null) return;
+  // Most reads have no letter of an earlier run to settle: asked once, not per slice. (None can
+  // appear meanwhile: the run holds the pipeline's lock.)
+  lines.read.waiting ??= await tx.ledger.hasWaitingLetters(context.pipeline, lines.span.fileId, context.runId, context.fileAliases);
+  if (!lines.read.waiting) return;
   for (const letter of foundAgain) lines.foundAgain.set(letter.id, letter.line);
   const { from, to } = lines.span;
   if (to !== null && to < from) return;

@@ -54,6 +54,7 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
   // Nor does a resumed read settle its first line: records committed before may end on it.
   let settledFrom = read.resume !== undefined && read.resume.position > 0 ? read.resume.line + 1 : 1;
   const foundAgain = new Map<number, number>();
+  const letters: { waiting: boolean | null } = { waiting: null };
   let header: readonly string[] | null = null;
   const decoded = decodeBatches(read.path, {
     format: read.format,
@@ -71,7 +72,7 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
       const endsBatch = inBatch >= read.batchSize || hooks.cut();
       if (slice.size < sliceSize && !endsBatch) continue;
       slice.checkpoint = { ordinal: read.ordinal, ...resumeAfter(record) };
-      slice.lines = { span: { fileId: read.fileId, from: settledFrom, to: record.line - 1 }, foundAgain };
+      slice.lines = { span: { fileId: read.fileId, from: settledFrom, to: record.line - 1 }, foundAgain, read: letters };
       settledFrom = Math.max(settledFrom, record.line);
       yield { batch: slice, bytes, endsBatch, last: false };
       [slice, bytes] = [new Batch(), 0];
@@ -82,6 +83,6 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
   if (!context.headerChecked && header !== null) checkHeaderOnly(flow, context, header);
   const reached = lastRead === undefined ? (read.resume ?? { position: 0, line: 0, byteOffset: null }) : resumeAfter(lastRead);
   slice.checkpoint = { ordinal: read.ordinal, ...reached };
-  slice.lines = { span: { fileId: read.fileId, from: settledFrom, to: null }, foundAgain };
+  slice.lines = { span: { fileId: read.fileId, from: settledFrom, to: null }, foundAgain, read: letters };
   yield { batch: slice, bytes, endsBatch: true, last: true };
 }

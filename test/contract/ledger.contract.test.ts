@@ -203,6 +203,9 @@ forEachBackend('contract: ledger', (db) => {
       const superseded = await backend.transaction(async (tx) => {
         const later = await tx.ledger.createRun({ pipeline: 'p', status: 'running', startedAt: '2025-01-02T00:00:00Z', pid: 1, host: 'h', settings: '{}', watermarkBefore: null });
         return {
+          waiting: await tx.ledger.hasWaitingLetters('p', current, later, new Map([[legacy, current]])),
+          waitingPlain: await tx.ledger.hasWaitingLetters('p', current, later),
+          waitingOwnRun: await tx.ledger.hasWaitingLetters('p', legacy, 1),
           kept: await tx.ledger.supersedeLetters('p', span, found.aliased.found.map((f) => f.id), later, new Map([[legacy, current]])),
           ownRun: await tx.ledger.supersedeLetters('p', span, [], 1, new Map([[legacy, current]])),
           plain: await tx.ledger.supersedeLetters('p', span, [], later),
@@ -210,7 +213,7 @@ forEachBackend('contract: ledger', (db) => {
           aliased: await tx.ledger.supersedeLetters('p', { fileId: current, from: 3, to: 3 }, [], later, new Map([[legacy, current]])),
         };
       });
-      expect(superseded).toEqual({ kept: 0, ownRun: 0, plain: 0, outOfSpan: 0, aliased: 1 });
+      expect(superseded).toEqual({ waiting: true, waitingPlain: false, waitingOwnRun: false, kept: 0, ownRun: 0, plain: 0, outOfSpan: 0, aliased: 1 });
       expect(await backend.queries.listDeadLetters({ pipeline: 'p', waitingOnly: true })).toEqual([]);
     });
   });

@@ -30,6 +30,7 @@ const LEDGER_TX_METHODS: Record<keyof LedgerTx, true> = {
   insertDeadLetters: true,
   waitingRepeats: true,
   updateLetterReasons: true,
+  hasWaitingLetters: true,
   supersedeLetters: true,
   markReplayed: true,
   finishRun: true,

@@ -141,6 +141,11 @@ export class PgLedgerTx implements LedgerTx {
     for (const letter of letters) await this.session.query(update, [letter.reason, ledgerText(letter.field), ledgerText(letter.message), letter.id]);
   }
 
+  async hasWaitingLetters(pipeline: string, fileId: number, exceptRun: number, aliases: ReadonlyMap<number, number> = new Map()): Promise<boolean> {
+    const sql = `SELECT 1 FROM _sluice_dead_letters WHERE pipeline = $1 AND file_id = ANY($2::bigint[]) AND replayed_by IS NULL AND run_id <> $3 LIMIT 1`;
+    return (await this.session.query(sql, [pipeline, withAliases([fileId], aliases), exceptRun])).rows.length > 0;
+  }
+
   async supersedeLetters(pipeline: string, span: LineSpan, keep: readonly number[], runId: number, aliases: ReadonlyMap<number, number> = new Map()): Promise<number> {
     const sql = `UPDATE _sluice_dead_letters SET replayed_by = $1 WHERE pipeline = $2 AND replayed_by IS NULL AND run_id <> $1
       AND file_id = ANY($3::bigint[]) AND line BETWEEN $4 AND $5 AND NOT (id = ANY($6::bigint[]))`;

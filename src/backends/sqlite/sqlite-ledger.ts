@@ -352,6 +352,11 @@ export class SqliteLedgerTx implements LedgerTx {
     for (const letter of letters) update.run(letter.reason, letter.field, letter.message, letter.id);
   }
 
+  async hasWaitingLetters(pipeline: string, fileId: number, exceptRun: number, aliases: ReadonlyMap<number, number> = new Map()): Promise<boolean> {
+    const sql = `SELECT 1 FROM _sluice_dead_letters WHERE pipeline = ? AND file_id IN (SELECT value FROM json_each(?)) AND replayed_by IS NULL AND run_id <> ? LIMIT 1`;
+    return this.prepared(sql).get(pipeline, JSON.stringify(withAliases([fileId], aliases)), exceptRun) !== undefined;
+  }
+
   async supersedeLetters(pipeline: string, span: LineSpan, keep: readonly number[], runId: number, aliases: ReadonlyMap<number, number> = new Map()): Promise<number> {
     const sql = `UPDATE _sluice_dead_letters SET replayed_by = ? WHERE pipeline = ? AND replayed_by IS NULL AND run_id <> ?
       AND file_id IN (SELECT value FROM json_each(?)) AND line BETWEEN ? AND ? AND id NOT IN (SELECT value FROM json_each(?))`;
