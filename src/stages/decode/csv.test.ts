@@ -24,6 +24,14 @@ describe('csv: RFC 4180', () => {
     ]);
   });
 
+  it('fails a file whose lines end with CR alone (its header would swallow it), not one with CRLF in a quoted header', async () => {
+    const mac = await decodeError(dir.write('mac.csv', 'id,name\r1,a\r2,b\r'), csv);
+    expect(mac.code).toBe('DECODE_CSV');
+    expect(mac.message).toContain('line 1: the header holds a carriage return (CR) with no line feed after it');
+    const quoted = dir.write('quoted-crlf-header.csv', 'id,"na\r\nme"\r\n1,a\r\n');
+    expect(await decodeFields(quoted, csv)).toEqual([{ id: '1', 'na\r\nme': 'a' }]);
+  });
+
   it('accepts CRLF and LF, keeps a CRLF inside quotes, strips a BOM', async () => {
     const path = dir.write('crlf.csv', '\uFEFFid,note\r\n1,x\r\n2,"a\r\nb"\n3,y');
     expect(await decodeFields(path, csv)).toEqual([

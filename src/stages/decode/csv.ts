@@ -107,7 +107,7 @@ export class CsvParser implements RecordParser {
     }
     const { file, onWarning } = this.options;
     const line = this.line;
-    if (row.fields.some((name) => name.includes('\r'))) throw crOnlyLineEnds(file, line);
+    if (row.fields.some((name) => /\r(?!\n)/.test(name))) throw crOnlyLineEnds(file, line);
     this.names = headerNames(row.fields, (message) => onWarning?.(`${file}: line ${line}: header: ${message}`));
     this.builder = fieldBuilder(this.names);
     this.options.onHeader?.(this.names);
