@@ -131,7 +131,7 @@ export interface WaitingRepeats {
   found: { id: number; line: number }[];
 }
 
-/** The lines of a file that one slice of a read covers; `to` null: on to the file's end. */
+/** The lines of a file that one slice of a read settles (see SliceLines); `to` null: to the file's end. */
 export interface LineSpan {
   fileId: number;
   from: number;

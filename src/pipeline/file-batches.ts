@@ -1,7 +1,7 @@
 import type { Format, Limits } from '../core/settings.js';
 import { decodeBatches, resumeAfter, type DecodedRecord, type DecodeResume } from '../stages/decode/index.js';
 import { Batch } from './batch.js';
-import { checkHeaderOnly, routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
+import { checkHeader, routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
 
 /** One file to read into batches. */
 export interface FileRead {
@@ -42,7 +42,7 @@ export interface FileBatchHooks {
  * database. The fields the records had are added to `seen`.
  */
 export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<string>, hooks: FileBatchHooks): AsyncGenerator<ReadSlice> {
-  const context: FileContext = { path: read.path, fileId: read.fileId, ordinal: read.ordinal, format: read.format, headerChecked: read.format !== 'csv', seen };
+  const context: FileContext = { path: read.path, fileId: read.fileId, ordinal: read.ordinal, format: read.format, seen };
   const sliceSize = Math.min(read.sliceSize, read.batchSize);
   let slice = new Batch();
   let inBatch = 0;
@@ -55,14 +55,13 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
   let settledFrom = read.resume !== undefined && read.resume.position > 0 ? read.resume.line + 1 : 1;
   const foundAgain = new Map<number, number>();
   const letters: { waiting: boolean | null } = { waiting: null };
-  let header: readonly string[] | null = null;
   const decoded = decodeBatches(read.path, {
     format: read.format,
     limits: read.limits,
     resume: read.resume,
     onBytes: (chunk) => (bytes += chunk.length),
     onWarning: hooks.warn,
-    onHeader: (names) => (header = names),
+    onHeader: (names) => checkHeader(flow, context, names),
   });
   for await (const chunk of decoded) {
     for (const record of chunk) {
@@ -79,8 +78,6 @@ export async function* fileBatches(flow: RecordFlow, read: FileRead, seen: Set<s
       if (endsBatch) inBatch = 0;
     }
   }
-  // A CSV file with a header and no records is checked for the key and cursor columns too.
-  if (!context.headerChecked && header !== null) checkHeaderOnly(flow, context, header);
   const reached = lastRead === undefined ? (read.resume ?? { position: 0, line: 0, byteOffset: null }) : resumeAfter(lastRead);
   slice.checkpoint = { ordinal: read.ordinal, ...reached };
   slice.lines = { span: { fileId: read.fileId, from: settledFrom, to: null }, foundAgain, read: letters };

@@ -28,8 +28,6 @@ export interface FileContext {
   fileId: number;
   ordinal: number;
   format: Format;
-  /** A CSV file's header is checked for the key and cursor fields at its first record. */
-  headerChecked: boolean;
   /** Fields this file's records had, to report the target columns it lacks. */
   seen: Set<string>;
 }
@@ -46,7 +44,6 @@ export function routeRecord(flow: RecordFlow, file: FileContext, record: Decoded
     return;
   }
   const normalized = flow.normalizer.normalize(record.fields, file.path);
-  if (!file.headerChecked) checkHeader(flow, file, normalized);
   // The hot path (no transform) allocates nothing per record beyond the staged row.
   if (flow.transform === null) return stageOne(flow, file, record, normalized, batch);
   const context = { file: file.path, line: record.line, index: record.position - 1 };
@@ -59,12 +56,15 @@ export function routeRecord(flow: RecordFlow, file: FileContext, record: Decoded
 /**
  * A CSV file without a column for the key or the cursor fails as a file (its other files load,
  * exit 3) instead of turning every record into a dead letter and counting as loaded: most often
- * the flag has a typo, and once fixed, the next run reads the file. With a transform, which may
- * make the field, records decide.
+ * the flag has a typo, and once fixed, the next run reads the file. Checked when the decoder has
+ * read the header (a file may have no records), with the names normalized as records' fields
+ * are. With a transform, which may make the field, records decide.
  */
-function checkHeader(flow: RecordFlow, file: FileContext, fields: Fields): void {
-  file.headerChecked = true;
+export function checkHeader(flow: RecordFlow, file: FileContext, names: readonly string[]): void {
   if (flow.transform !== null) return;
+  const header: Fields = Object.create(null) as Fields;
+  for (const name of names) header[name] = '';
+  const fields = flow.normalizer.normalize(header, file.path);
   for (const [flag, field] of [['--key', flow.key], ['--cursor', flow.cursor?.field ?? null]] as const) {
     if (field === null || field in fields) continue;
     const columns = Object.keys(fields);
@@ -74,13 +74,6 @@ function checkHeader(flow: RecordFlow, file: FileContext, fields: Fields): void 
       hint: `check ${flag}${columns.length > 0 ? `, for example ${flag} ${columns[0] ?? ''}` : ''}; the file is read again by the next run`,
     });
   }
-}
-
-/** checkHeader for a CSV file that has a header and no records. */
-export function checkHeaderOnly(flow: RecordFlow, file: FileContext, names: readonly string[]): void {
-  const fields: Fields = Object.create(null) as Fields;
-  for (const name of names) fields[name] = '';
-  checkHeader(flow, file, flow.normalizer.normalize(fields, file.path));
 }
 
 function rejectRecord(file: FileContext, record: DecodedRecord, batch: Batch, rejection: Rejection, key: string | null): void {

@@ -147,7 +147,7 @@ function commitContext(backend: Backend, settings: RunSettings, runId: number, f
 
 /** A letter's raw record back through the rules; it is marked replayed unless it fails again. */
 function replayLetter(flow: RecordFlow, letter: DeadLetterRow, position: number, batch: Batch): void {
-  const file: FileContext = { path: letter.file, fileId: letter.fileId, ordinal: 0, format: 'json', headerChecked: true, seen: new Set() };
+  const file: FileContext = { path: letter.file, fileId: letter.fileId, ordinal: 0, format: 'json', seen: new Set() };
   const rejectedBefore = batch.counters.rejected ?? 0;
   routeRecord(flow, file, decodedFrom(letter, position), batch);
   if ((batch.counters.rejected ?? 0) === rejectedBefore) batch.replayed.push(letter.id);

@@ -43,7 +43,7 @@ export class RunExportFailed extends SluiceError {
   constructor(
     readonly summary: RunSummary,
     output: string,
-    readonly exportError: SluiceError,
+    exportError: SluiceError,
   ) {
     super(exportError.code, `run ${summary.run_id} completed, but its export failed: ${exportError.message}`, {
       hint: `${exportError.hint !== undefined ? `${exportError.hint}; then ` : ''}export again without loading: sluice export --db ${summary.db} --table ${summary.table} --output ${output}`,
