@@ -416,12 +416,17 @@ describe('empty ledger and missing database', () => {
   });
 });
 
+/** An input file of that name and text, and a database beside it, in a fresh directory. */
+function inputAndDb(name: string, text: string): { input: string; db: string } {
+  const dir = tempDir();
+  const input = path.join(dir, name);
+  writeFileSync(input, text);
+  return { input, db: path.join(dir, 'letters.db') };
+}
+
 describe('dead-letters show', () => {
   it('shows the raw record indented as written: numbers beyond 2^53 are not rounded', () => {
-    const dir = tempDir();
-    const input = path.join(dir, 'n.ndjson');
-    writeFileSync(input, '{"id":1,"y":12345678901234567890,"big":9007199254740993,"z":-0.0}\n');
-    const db = path.join(dir, 'n.db');
+    const { input, db } = inputAndDb('n.ndjson', '{"id":1,"y":12345678901234567890,"big":9007199254740993,"z":-0.0}\n');
     expect(sluice(['run', '--db', db, '--input', input, '--quiet']).code).toBe(0);
     const shown = sluice(['dead-letters', 'show', '1', '--db', db]);
     expect(shown.code, shown.stderr).toBe(0);
@@ -434,10 +439,7 @@ describe('dead-letters show', () => {
 
 describe('dead-letters purge beside an unfinished run', () => {
   it('is refused (exit 2) until the run completes: its counters and lineage count those letters', () => {
-    const dir = tempDir();
-    const input = path.join(dir, 'a.csv');
-    writeFileSync(input, 'id,n\n1,x\n2,2\n3,y\n4,4\n');
-    const db = path.join(dir, 'p.db');
+    const { input, db } = inputAndDb('a.csv', 'id,n\n1,x\n2,2\n3,y\n4,4\n');
     const run = ['run', '--db', db, '--input', input, '--type', 'n=integer', '--batch-size', '1'];
     expect(sluice([...run, '--simulate-crash', '3']).signal).toBe('SIGKILL');
     const refused = sluice(['dead-letters', 'purge', '--run', '1', '--yes', '--db', db]);
