@@ -149,17 +149,3 @@ export class ColumnSet {
     return [...this.names].map(([name, type]) => ({ name, type }));
   }
 }
-
-const INHERITED: Partial<Record<ColumnType, FieldType>> = { real: 'number', integer: 'integer', boolean: 'boolean' };
-
-/**
- * A typed column of an existing table types its field for this run too, so a value that does
- * not fit becomes a dead letter here instead of failing the batch (PostgreSQL) or being stored
- * as text in a number column (SQLite). Types given for this run win.
- */
-export function inheritColumnTypes(types: Record<string, FieldType>, columns: readonly ColumnSpec[]): void {
-  for (const column of columns) {
-    const inherited = INHERITED[column.type];
-    if (inherited !== undefined && !Object.hasOwn(types, column.name)) types[column.name] = inherited;
-  }
-}

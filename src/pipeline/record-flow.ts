@@ -17,6 +17,8 @@ export interface RecordFlow {
   transform: TransformFn | null;
   rules: ValidateRules;
   key: string | null;
+  /** Make the key its text before planning and storing it (target-columns.ts). */
+  keyAsText: boolean;
   cursor: CursorSpec | null;
   startWatermark: CursorValue | null;
   rowHash: boolean;
@@ -82,7 +84,7 @@ function rejectRecord(file: FileContext, record: DecodedRecord, batch: Batch, re
 
 function stageOne(flow: RecordFlow, file: FileContext, record: DecodedRecord, fields: Fields, batch: Batch): void {
   const rejection = validateRecord(fields, flow.rules);
-  const keyValue = flow.key === null ? null : fields[flow.key];
+  const keyValue = flow.key === null ? null : keyOf(flow, fields);
   const lineageKey = keyValue === null || keyValue === undefined || keyValue === '' ? null : displayKey(keyValue);
   if (rejection !== null) return rejectRecord(file, record, batch, rejection, lineageKey);
   if (flow.key !== null && lineageKey === null) {
@@ -113,6 +115,16 @@ function stageOne(flow: RecordFlow, file: FileContext, record: DecodedRecord, fi
     line: record.line,
     lineageKey,
   });
+}
+
+/** The key as the table compares it; after validation, so a --schema still sees the value given. */
+function keyOf(flow: RecordFlow, fields: Fields): unknown {
+  const key = flow.key as string;
+  const value = fields[key];
+  if (!flow.keyAsText || typeof value === 'string' || value === null || value === undefined) return value;
+  const text = typeof value === 'object' ? safeJson(value) : String(value);
+  fields[key] = text;
+  return text;
 }
 
 function displayKey(value: unknown): string {

@@ -8,12 +8,12 @@ import type { FieldType, RunSettings, Strategy } from '../core/settings.js';
 import type { DeadLetterRow, RunRow } from '../ledger/ledger.js';
 import type { DecodedRecord } from '../stages/decode/index.js';
 import { Batch } from './batch.js';
-import { ColumnSet, inheritColumnTypes } from './columns.js';
 import { commitBatch, type CommitContext } from './commit-batch.js';
 import { onePipeline, requireRun } from './inspect-common.js';
 import { acquirePipelineLock } from './lock.js';
 import { prepareRules } from './prepare.js';
 import { routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
+import { targetColumnSet } from './target-columns.js';
 
 export interface ReplayOptions {
   db: string;
@@ -104,10 +104,9 @@ function replaySettings(last: RunRow): RunSettings {
 async function replayFlow(backend: Backend, settings: RunSettings): Promise<RecordFlow> {
   const rules = await prepareRules(settings, () => {});
   const existing = (await backend.tableColumns(settings.table)).filter((c) => !isMetaColumn(c.name));
-  inheritColumnTypes(rules.rules.types as Record<string, FieldType>, existing);
-  const columns = new ColumnSet(rules.rules.types, existing);
-  if (settings.strategy !== 'append' && rules.key !== null) columns.include(rules.key);
-  return { ...rules, startWatermark: null, rowHash: rules.cursor !== null && (settings.strategy === 'append' || rules.key === null), columns };
+  const tableKey = settings.strategy === 'append' ? null : rules.key;
+  const { columns, keyAsText } = targetColumnSet(rules.rules.types as Record<string, FieldType>, existing, tableKey);
+  return { ...rules, startWatermark: null, rowHash: rules.cursor !== null && tableKey === null, columns, keyAsText };
 }
 
 async function createReplayRun(backend: Backend, settings: RunSettings, last: RunRow): Promise<number> {

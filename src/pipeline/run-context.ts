@@ -3,13 +3,13 @@ import { isMetaColumn } from '../backends/sql.js';
 import type { FieldType, RunSettings } from '../core/settings.js';
 import type { LoadedFile, RunFileRow } from '../ledger/ledger.js';
 import { hashFile } from '../stages/discover/index.js';
-import { ColumnSet, inheritColumnTypes } from './columns.js';
 import type { CommitContext } from './commit-batch.js';
 import type { LoadFileInput } from './load-file.js';
 import type { PreparedRun } from './prepare.js';
 import type { RecordFlow } from './record-flow.js';
 import { earlierLoads, legacyFileIds } from './rereads.js';
 import { shadowTable, type RunStart } from './run-state.js';
+import { targetColumnSet } from './target-columns.js';
 
 /** What every process loading a run's files needs: the commit context and the record flow. */
 export interface RunContext {
@@ -27,9 +27,7 @@ export async function runContext(backend: Backend, settings: RunSettings, prepar
   const targetColumns = (await backend.tableColumns(settings.table)).filter((c) => !isMetaColumn(c.name));
   const writeTable = replace ? shadowTable(runId) : settings.table;
   const writeColumns = replace ? (await backend.tableColumns(writeTable)).filter((c) => !isMetaColumn(c.name)) : targetColumns;
-  inheritColumnTypes(prepared.rules.types as Record<string, FieldType>, writeColumns);
-  const columns = new ColumnSet(prepared.rules.types, writeColumns, prepared.warn);
-  if (tableKey !== null) columns.include(tableKey);
+  const { columns, keyAsText } = targetColumnSet(prepared.rules.types as Record<string, FieldType>, writeColumns, tableKey, prepared.warn);
   const cursorType = prepared.cursor === null ? null : prepared.cursor.type === 'timestamp' ? 'text' : 'real';
   const commit: CommitContext = {
     backend,
@@ -47,7 +45,7 @@ export async function runContext(backend: Backend, settings: RunSettings, prepar
     lastHeartbeat: 0,
     fileAliases: await legacyFileIds(backend, runId),
   };
-  const flow: RecordFlow & PreparedRun = { ...prepared, startWatermark: start.startWatermark, rowHash: commit.rowHash, columns };
+  const flow: RecordFlow & PreparedRun = { ...prepared, startWatermark: start.startWatermark, rowHash: commit.rowHash, columns, keyAsText };
   return { commit, flow, knownColumns: new Set(targetColumns.map((c) => c.name)) };
 }
 

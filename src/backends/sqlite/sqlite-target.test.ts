@@ -54,3 +54,19 @@ describe('SqliteTarget.writeRows', () => {
     }
   });
 });
+
+describe('SqliteTarget.columns', () => {
+  // A user's table is read by SQLite's affinity rules: only a text column compares a key as
+  // text, and a numeric-affinity DATE column holding ISO text must not type its field a number.
+  it('types declared columns as their affinity does', () => {
+    const db = openSqlite(path.join(mkdtempSync(path.join(tmpdir(), 'sluice-target-')), 't.db'));
+    try {
+      db.exec('CREATE TABLE u (a, b TEXT, c VARCHAR(5), d CLOB, e BLOB, f INT, g BIGINT, h REAL, i DOUBLE, j BOOLEAN, k NUMERIC, l DECIMAL(10,2), m DATE, n DATETIME)');
+      expect(new SqliteTarget(db).columns('u').map((c) => `${c.name}:${c.type}`)).toEqual([
+        'a:any', 'b:text', 'c:text', 'd:text', 'e:any', 'f:integer', 'g:integer', 'h:real', 'i:real', 'j:boolean', 'k:any', 'l:any', 'm:any', 'n:any',
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+});

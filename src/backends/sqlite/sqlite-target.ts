@@ -23,13 +23,20 @@ function toSqlValue(value: unknown): unknown {
   return value;
 }
 
+/**
+ * A declared type as SQLite's affinity rules read it (INT, then CHAR/CLOB/TEXT, then BLOB or
+ * none, then REAL/FLOA/DOUB), plus BOOL. The rest (NUMERIC, DECIMAL, DATE...) has numeric
+ * affinity, which stores numeric text as a number and other text as text: `any` here, since
+ * neither a text nor a number type fits such a column (a DATE column holds ISO text).
+ */
 function typeOf(declared: string): ColumnType {
   const upper = declared.toUpperCase();
-  if (upper === '') return 'any';
   if (upper.includes('INT')) return 'integer';
+  if (upper.includes('CHAR') || upper.includes('CLOB') || upper.includes('TEXT')) return 'text';
+  if (upper === '' || upper.includes('BLOB')) return 'any';
   if (upper.includes('BOOL')) return 'boolean';
   if (upper.includes('REAL') || upper.includes('FLOA') || upper.includes('DOUB')) return 'real';
-  return 'text';
+  return 'any';
 }
 
 /** Target-table operations on SQLite: DDL, lookups and guarded multi-row upserts. */
