@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { Backend } from '../backends/backend.js';
+import { isPostgresUrl } from '../backends/open-backend.js';
 import { DEFAULT_LIMITS, type RunSettings } from '../core/settings.js';
 import type { RunFileRow, RunRow, RunStatus } from '../ledger/ledger.js';
 import { reading, settingsOf, type InspectOptions } from './inspect-common.js';
@@ -137,10 +139,14 @@ function checkpointOf(files: readonly RunFileRow[]): CheckpointPosition {
 /**
  * The `sluice run` command that resumes a run, rebuilt from its stored settings (a --config
  * path is not stored: its settings are, so they become flags). `db` is the database as the
- * user named it now; input paths are as the run stored them.
+ * user named it now. Input paths stay as the run stored them (a resume must name the same
+ * files and transform), so when the run started in another directory and any of them is
+ * relative, the command first changes to that directory, and a relative `db` is made absolute.
  */
-export function resumeCommand(s: Partial<RunSettings>, db: string, pipeline: string): string {
-  const args: string[] = ['sluice', 'run', '--db', db, '--pipeline', pipeline];
+export function resumeCommand(s: Partial<RunSettings> & { cwd?: string }, db: string, pipeline: string): string {
+  const from = s.cwd !== undefined && s.cwd !== process.cwd() && hasRelativePath(s) ? s.cwd : null;
+  const dbHere = from === null || db === ':memory:' || isPostgresUrl(db) ? db : path.resolve(db);
+  const args: string[] = ['sluice', 'run', '--db', dbHere, '--pipeline', pipeline];
   const flag = (name: string, value: string | number | null | undefined, omit?: string | number): void => {
     if (value !== null && value !== undefined && value !== omit) args.push(`--${name}`, String(value));
   };
@@ -162,7 +168,13 @@ export function resumeCommand(s: Partial<RunSettings>, db: string, pipeline: str
   flag('max-record-bytes', s.limits?.maxRecordBytes, DEFAULT_LIMITS.maxRecordBytes);
   flag('output', s.output);
   flag('workers', s.workers);
-  return args.map(shellQuote).join(' ');
+  const command = args.map(shellQuote).join(' ');
+  return from === null ? command : `cd ${shellQuote(from)} && ${command}`;
+}
+
+function hasRelativePath(s: Partial<RunSettings>): boolean {
+  const paths = [...(s.inputs ?? []), s.sourceDir, s.schemaFile, s.transform, s.output];
+  return paths.some((p) => typeof p === 'string' && !path.isAbsolute(p));
 }
 
 /** POSIX shell quoting, only where needed, so the command can be pasted as it is. */

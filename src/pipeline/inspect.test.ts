@@ -231,6 +231,17 @@ describe('resumeCommand', () => {
     );
   });
 
+  // Resuming must name the same files (and transform) as the run stored them, relative paths
+  // included, so a command shown in another directory first goes where the run started.
+  it('changes to the directory a run started in when its paths are relative and it started elsewhere', () => {
+    const here = process.cwd();
+    const settings = { ...buildRunSettings({ db: 'x.db', input: ['in/a.csv'], key: 'id' }), cwd: '/srv/drops' };
+    expect(resumeCommand(settings, 'x.db', 'p')).toBe(`cd /srv/drops && sluice run --db ${path.join(here, 'x.db')} --pipeline p --table records --input in/a.csv --key id`);
+    expect(resumeCommand({ ...settings, cwd: here }, 'x.db', 'p')).toBe('sluice run --db x.db --pipeline p --table records --input in/a.csv --key id');
+    expect(resumeCommand({ ...settings, inputs: ['/data/a.csv'] }, 'x.db', 'p')).toBe('sluice run --db x.db --pipeline p --table records --input /data/a.csv --key id');
+    expect(resumeCommand(settings, 'postgres://u@h/db', 'p')).toMatch(/^cd \/srv\/drops && sluice run --db postgres:\/\/u@h\/db /);
+  });
+
   it('quotes for a POSIX shell', () => {
     expect(shellQuote('plain/path.csv')).toBe('plain/path.csv');
     expect(shellQuote("it's")).toBe("'it'\\''s'");

@@ -64,10 +64,13 @@ function abandonedNote(unfinished: RunRow, settings: RunSettings): string {
   return `${note}: under append, what it loaded of a file it had not finished loads again, as this run reads that file from its start (without --restart, the run reads on from its checkpoints)`;
 }
 
-/** The settings a run stores: never a connection password; `workers` only when set. */
+/**
+ * The settings a run stores: never a connection password; `workers` only when set; the working
+ * directory, which relative paths are read from (status builds the resume command with it).
+ */
 function storedSettings(settings: RunSettings): string {
   const { workers, ...rest } = settings;
-  return JSON.stringify({ ...rest, db: redact(settings.db), ...(workers === null ? {} : { workers }) });
+  return JSON.stringify({ ...rest, db: redact(settings.db), ...(workers === null ? {} : { workers }), cwd: process.cwd() });
 }
 
 async function resume(backend: Backend, settings: RunSettings, prepared: PreparedRun, run: RunRow, warn: (m: string) => void): Promise<RunStart> {

@@ -38,9 +38,10 @@ function sql(db: string, statement: string, ...params: unknown[]): void {
 }
 
 /** Runs a command printed by sluice (it starts with `sluice`) through a shell, as a user pasting it. */
+/** Runs a shown `[cd DIR && ]sluice ...` command in a shell, with the built CLI as `sluice`. */
 function paste(command: string, cwd: string): CliResult {
-  expect(command.startsWith('sluice ')).toBe(true);
-  const script = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${command.slice('sluice '.length)}`;
+  expect(command).toMatch(/^(cd \S+ && )?sluice /);
+  const script = command.replace(/^((?:cd \S+ && )?)sluice /, (_all, cd: string) => `${cd}${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} `);
   const result = spawnSync('sh', ['-c', script], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }
@@ -319,7 +320,12 @@ describe('a crashed run', () => {
     const runs = ok(sluice(['runs', '--db', db]));
     expect(runs.stdout).toMatch(/\n +1 +running .* - +3 +14 +14 +0 +0 +-\n?$/);
 
-    const resumed = paste(command, dir);
+    // Shown in another directory, the command first goes to the run's, where `in` is.
+    const elsewhere = tempDir();
+    const [away] = json<{ unfinished: { resume_command: string } }[]>(ok(sluice(['status', '--db', db, '--json'], { cwd: elsewhere })));
+    const awayCommand = away?.unfinished.resume_command as string;
+    expect(awayCommand).toBe(`cd ${dir} && ${command.replace('--db crash.db', `--db ${db}`)}`);
+    const resumed = paste(awayCommand, elsewhere);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('resumed');
     expect(json(ok(sluice(['status', '--db', db, '--json'])))).toMatchObject([{ unfinished: null, last_run: { id: 1, status: 'succeeded' }, tables: [{ rows: 30 }] }]);
