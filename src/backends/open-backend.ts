@@ -9,6 +9,11 @@ export interface OpenBackendOptions {
   /** Only read (inspection, export): no ledger tables created, no settings changed. */
   readonly?: boolean;
   /**
+   * A dry run: nothing outlasts a transaction, which the dry run rolls back. The ledger is made
+   * inside each transaction instead of at open, and a SQLite file keeps its journal mode.
+   */
+  dryRun?: boolean;
+  /**
    * PostgreSQL only: the schema holding the targets and the ledger (`--schema-name`). Default:
    * the URL's `?schema=` parameter, else `public`.
    */
@@ -42,12 +47,13 @@ export function checkTableNameFor(db: string, table: string): void {
 export async function openBackend(db: string, options: OpenBackendOptions = {}): Promise<Backend> {
   const mustExist = options.mustExist ?? false;
   const readonly = options.readonly ?? false;
+  const dryRun = options.dryRun ?? false;
   if (isPostgresUrl(db)) {
     // Imported on use: the PostgreSQL driver costs every SQLite command start-up time.
     const { PostgresBackend } = await import('./postgres/pg-backend.js');
-    return PostgresBackend.open(db, redact(db), { mustExist, readonly, ...(options.schema === undefined ? {} : { schema: options.schema }) });
+    return PostgresBackend.open(db, redact(db), { mustExist, readonly, dryRun, ...(options.schema === undefined ? {} : { schema: options.schema }) });
   }
-  return SqliteBackend.open(db, { mustExist, readonly });
+  return SqliteBackend.open(db, { mustExist, readonly, dryRun });
 }
 
 /** A connection URL without its password, for messages. */

@@ -27,7 +27,7 @@ export async function runPipeline(settings: RunSettings, observer: RunObserver =
   const prepared = await prepareRun(settings, io.warn);
   // A dry run against a database that does not exist yet must not create it.
   const dryRunInMemory = settings.dryRun && settings.db !== ':memory:' && !isPostgresUrl(settings.db) && !existsSync(settings.db);
-  const backend = await openBackend(dryRunInMemory ? ':memory:' : settings.db);
+  const backend = await openBackend(dryRunInMemory ? ':memory:' : settings.db, { dryRun: settings.dryRun });
   try {
     if (settings.dryRun) return await dryRun(backend, settings, prepared, io);
     const release = await acquirePipelineLock(backend, settings.pipeline);

@@ -3,10 +3,11 @@ import { hostname } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { isSluiceError, listDeadLetters, replayDeadLetters, resetWatermark, setWatermark, type Backend } from '../../src/index.js';
+import Database from 'better-sqlite3';
+import { isSluiceError, listDeadLetters, openBackend, replayDeadLetters, resetWatermark, setWatermark, type Backend } from '../../src/index.js';
 import { forEachBackend, run, tableRows, withBackend } from './backends.js';
 
-forEachBackend('contract: ledger', (db) => {
+forEachBackend('contract: ledger', (db, kind) => {
   it('watermark boundary: records equal to the watermark are admitted once, older ones skipped', async () => {
     const t = db();
     const file = path.join(t.dir, 'events.ndjson');
@@ -330,6 +331,31 @@ forEachBackend('contract: ledger', (db) => {
     expect(dry).toMatchObject({ dry_run: true, loaded: 1, skipped_duplicate: 1, target_rows: 3 });
     expect((await tableRows(t, 'records')).map((r) => r.v)).toEqual(['x', 'y']);
     expect(await withBackend(t, (backend) => backend.ledger.listRuns({}))).toHaveLength(1);
+  });
+
+  // A dry run against a user's own database (a SQLite file or a PostgreSQL schema that sluice
+  // never loaded) must leave it as it was: no ledger, and on SQLite not even the WAL journal mode.
+  it('a dry run against a database without a ledger leaves none behind', async () => {
+    const t = db();
+    const file = path.join(t.dir, 'a.csv');
+    writeFileSync(file, 'id,v\n1,x\n2,y\n');
+    if (kind === 'sqlite') new Database(t.db).exec('CREATE TABLE other (x)').close();
+    const dry = await run(t, { input: [file], key: 'id', strategy: 'update', dryRun: true, batchSize: 1 });
+    expect(dry).toMatchObject({ dry_run: true, loaded: 2, target_rows: 2 });
+    const backend = await openBackend(t.db, { readonly: true });
+    try {
+      expect(await backend.queries.hasLedger()).toBe(false);
+      expect(await backend.tableExists('records')).toBe(false);
+    } finally {
+      await backend.close();
+    }
+    if (kind === 'sqlite') {
+      const raw = new Database(t.db, { readonly: true });
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('delete');
+      raw.close();
+    }
+    // The same run for real creates what it needs.
+    expect(await run(t, { input: [file], key: 'id', strategy: 'update' })).toMatchObject({ loaded: 2, target_rows: 2 });
   });
 
   it('one writer per pipeline: a live holder is refused with its name, a dead one is taken over', async () => {

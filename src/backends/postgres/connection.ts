@@ -13,6 +13,8 @@ export interface PgOptions {
   mustExist?: boolean;
   /** Only read: no ledger tables created, every transaction read-only. */
   readonly?: boolean;
+  /** Nothing outlasts a transaction (a dry run): the ledger is created inside each one, not at open. */
+  dryRun?: boolean;
   /** Retries of a batch transaction after a transient error. Default SLUICE_PG_RETRIES or 5. */
   retries?: number;
 }
@@ -100,7 +102,7 @@ const DDL_LOCK = 0x51_75_69_63_65_00_00_01n;
  * Makes sure the schema and the ledger tables exist. Concurrent CREATE ... IF NOT EXISTS can
  * still collide in the catalog, so creators queue on a transaction-level advisory lock.
  */
-export async function ensureLedger(client: pg.Client, target: PgTarget, options: { mustExist: boolean; readonly: boolean }): Promise<void> {
+export async function ensureLedger(client: pg.Client, target: PgTarget, options: { mustExist: boolean; readonly: boolean; dryRun: boolean }): Promise<void> {
   const names = LEDGER_TABLES.map((t) => t.name);
   const present = await client.query<{ schema: boolean; tables: number; view: boolean; indexes: number }>(
     `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema,
@@ -115,17 +117,22 @@ export async function ensureLedger(client: pg.Client, target: PgTarget, options:
       hint: `check the schema name, or load data first with: sluice run --db ${target.location} ...`,
     });
   }
-  if (options.readonly || (row.tables === names.length && row.view && row.indexes === LEDGER_INDEXES.length)) return;
+  if (options.readonly || options.dryRun || (row.tables === names.length && row.view && row.indexes === LEDGER_INDEXES.length)) return;
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [DDL_LOCK.toString()]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
-    for (const statement of ledgerDdl('postgres', quoteIdent)) await client.query(statement);
+    await createLedger(client, target);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw translatePgError(error, target.location, `creating the sluice ledger in schema ${target.schema}`);
   }
+}
+
+/** The schema and the ledger, inside the caller's transaction; each statement is a no-op when its object exists. */
+export async function createLedger(client: pg.Client, target: PgTarget): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [DDL_LOCK.toString()]);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`);
+  for (const statement of ledgerDdl('postgres', quoteIdent)) await client.query(statement);
 }
 
 /** The server can tell whether a transaction committed (PostgreSQL 13+): see transaction.ts. */

@@ -90,6 +90,8 @@ export class PostgresBackend implements Backend {
   private constructor(
     private readonly session: PgSession,
     private readonly retries: number,
+    /** The ledger is created inside each transaction, not at open (PgOptions.dryRun). */
+    private readonly ledgerPerTransaction: boolean,
   ) {
     this.target = new PgTarget(session);
     this.ledgerTx = new PgLedgerTx(session);
@@ -102,8 +104,9 @@ export class PostgresBackend implements Backend {
   /** `url` is the --db URL; `location` the same without its password, for messages. */
   static async open(url: string, location: string, options: PgOptions = {}): Promise<PostgresBackend> {
     const target = parsePgUrl(url, location, options.schema);
-    const session = await PgSession.open(target, { mustExist: options.mustExist ?? false, readonly: options.readonly ?? false });
-    return new PostgresBackend(session, options.retries ?? retriesFromEnv());
+    const dryRun = options.dryRun ?? false;
+    const session = await PgSession.open(target, { mustExist: options.mustExist ?? false, readonly: options.readonly ?? false, dryRun });
+    return new PostgresBackend(session, options.retries ?? retriesFromEnv(), dryRun);
   }
 
   get location(): string {
@@ -125,7 +128,12 @@ export class PostgresBackend implements Backend {
   }
 
   async transaction<T>(work: (tx: BackendTx) => Promise<T>): Promise<T> {
-    return this.runner.run(() => work(this.tx));
+    if (!this.ledgerPerTransaction || this.runner.active) return this.runner.run(() => work(this.tx));
+    return this.runner.run(async () => {
+      // Journaled like any operation: a transaction replayed after a reconnect creates it again.
+      await this.runner.op(() => this.session.createLedger());
+      return work(this.tx);
+    });
   }
 
   private makeTx(): BackendTx {

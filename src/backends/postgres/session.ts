@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SluiceError } from '../../core/errors.js';
-import { connect, ensureLedger, hasXactStatus, type ClientWithError, type PgTarget } from './connection.js';
+import { connect, createLedger, ensureLedger, hasXactStatus, type ClientWithError, type PgTarget } from './connection.js';
 import { isConnectionLost, sqlstateOf, translatePgError } from './errors.js';
 import { testHook } from './test-hooks.js';
 
@@ -38,7 +38,7 @@ export class PgSession {
     private readonly readonly: boolean,
   ) {}
 
-  static async open(target: PgTarget, options: { mustExist: boolean; readonly: boolean }): Promise<PgSession> {
+  static async open(target: PgTarget, options: { mustExist: boolean; readonly: boolean; dryRun: boolean }): Promise<PgSession> {
     const client = await connect(target, options.readonly);
     const session = new PgSession(client, target, options.readonly);
     try {
@@ -53,6 +53,16 @@ export class PgSession {
 
   get location(): string {
     return this.target.location;
+  }
+
+  /** The schema and the ledger, created inside the open transaction (a dry run's, rolled back). */
+  async createLedger(): Promise<void> {
+    if (this.lost) throw this.lostError('creating the ledger');
+    try {
+      await createLedger(this.client, this.target);
+    } catch (error) {
+      throw this.failed(error, 'creating the ledger');
+    }
   }
 
   get isLost(): boolean {

@@ -27,6 +27,12 @@ export interface OpenOptions {
   /** A missing database file is an error instead of being created. */
   mustExist?: boolean;
   readonly?: boolean;
+  /**
+   * Writes nothing that outlasts a transaction (a dry run): the journal mode is left as the
+   * file has it (WAL is a lasting change of the file), and the ledger is not created here but
+   * inside each transaction (SqliteBackend), which a dry run rolls back.
+   */
+  dryRun?: boolean;
 }
 
 export function openSqlite(file: string, options: OpenOptions = {}): Db {
@@ -50,14 +56,19 @@ export function openSqlite(file: string, options: OpenOptions = {}): Db {
     throw new SluiceError('BACKEND_IO', `cannot open database ${file}: ${describeErrno(error)}`, { file, cause: error });
   }
   probe(db, file);
-  if (!options.readonly) {
+  if (options.readonly || options.dryRun) {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  } else {
     for (const pragma of PRAGMAS) db.pragma(pragma);
     assertDurability(db, inMemory);
-    for (const statement of ledgerDdl('sqlite', quoteIdent)) db.exec(statement);
-  } else {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    createLedger(db);
   }
   return db;
+}
+
+/** The ledger's tables, indexes and view; each statement does nothing when its object exists. */
+export function createLedger(db: Db): void {
+  for (const statement of ledgerDdl('sqlite', quoteIdent)) db.exec(statement);
 }
 
 /** A directory as --db, or a file in a directory that is not there: said plainly, exit 2. */

@@ -2,7 +2,7 @@ import { SluiceError } from '../../core/errors.js';
 import type { RowBatch, SourceBatch } from '../../core/row-batch.js';
 import type { Backend, BackendTx, ColumnSpec, TextStreamOptions } from '../backend.js';
 import { BulkSession } from './bulk-session.js';
-import { openSqlite, type Db, type OpenOptions } from './connection.js';
+import { createLedger, openSqlite, type Db, type OpenOptions } from './connection.js';
 import { SqliteLedger, SqliteLedgerTx } from './sqlite-ledger.js';
 import { SqliteQueries } from './sqlite-queries.js';
 import { SqliteTarget } from './sqlite-target.js';
@@ -36,6 +36,8 @@ export class SqliteBackend implements Backend {
   constructor(
     readonly location: string,
     private readonly db: Db,
+    /** The ledger is created inside each transaction, not at open (OpenOptions.dryRun). */
+    private readonly ledgerPerTransaction = false,
   ) {
     this.ledger = new SqliteLedger(db);
     this.queries = new SqliteQueries(db);
@@ -45,7 +47,7 @@ export class SqliteBackend implements Backend {
   }
 
   static open(file: string, options: OpenOptions = {}): SqliteBackend {
-    return new SqliteBackend(file, openSqlite(file, options));
+    return new SqliteBackend(file, openSqlite(file, options), options.dryRun ?? false);
   }
 
   /** The raw connection, for tests that check durability settings and file state. */
@@ -58,6 +60,7 @@ export class SqliteBackend implements Backend {
     this.begin(depth);
     this.depth += 1;
     try {
+      if (depth === 0 && this.ledgerPerTransaction) createLedger(this.db);
       const result = await work(this.tx);
       this.db.exec(depth === 0 ? 'COMMIT' : `RELEASE sp${depth}`);
       return result;
