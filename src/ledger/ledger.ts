@@ -7,6 +7,12 @@ export type FileStatus = 'pending' | 'loading' | 'loaded' | 'unchanged' | 'faile
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted'];
 
 /** The counters of one run. They reconcile: see `reconciles` in pipeline/counters.ts. */
+/** Which dead letters a replay takes up: those of one run, or of one reason. */
+export interface LetterFilter {
+  runId?: number;
+  reason?: string;
+}
+
 export interface RunCounters {
   files_total: number;
   files_loaded: number;
@@ -224,8 +230,11 @@ export interface Ledger {
   /** Paths stored relative (by versions that kept a path as given), with their ids. */
   relativePaths(): Promise<{ id: number; path: string }[]>;
   lineageByStep(runId: number): Promise<LineageCount[]>;
-  /** Dead letters of the pipeline not replayed yet, oldest first. */
-  pendingDeadLetters(pipeline: string, filter: { runId?: number; reason?: string }): Promise<DeadLetterRow[]>;
+  /**
+   * Dead letters of the pipeline not replayed yet, oldest first; with `alsoReplayedBy`, also those
+   * that replay run resolved (the letters it started with, to resume it from its position).
+   */
+  pendingDeadLetters(pipeline: string, filter: LetterFilter & { alsoReplayedBy?: number }): Promise<DeadLetterRow[]>;
   /** Takes the pipeline's writer lock; returns the current holder when someone else has it. */
   acquireLock(holder: LockHolder, isStale: (holder: LockHolder) => boolean): Promise<LockHolder | null>;
   heartbeat(pipeline: string, pid: number, runId: number | null): Promise<void>;

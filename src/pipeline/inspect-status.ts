@@ -111,7 +111,7 @@ async function unfinishedRun(backend: Backend, db: string, run: RunRow): Promise
     heartbeat_at: run.heartbeatAt,
     loaded: run.counters.loaded,
     checkpoint: checkpointOf(await backend.ledger.runFiles(run.id)),
-    resume_command: state === 'alive' ? null : resumeCommand(settingsOf(run), db, run.pipeline),
+    resume_command: state === 'alive' ? null : continueCommand(settingsOf(run), db, run.pipeline),
   };
 }
 
@@ -134,6 +134,12 @@ function checkpointOf(files: readonly RunFileRow[]): CheckpointPosition {
     file_percent: current === undefined ? null : offset === null ? null : percent(offset, current.size),
     total_percent: offset === null ? null : percent(doneBytes + offset, totalBytes),
   };
+}
+
+/** What continues an unfinished run: a replay's own command, or the run's. */
+function continueCommand(s: Partial<RunSettings> & { replay?: boolean }, db: string, pipeline: string): string {
+  if (s.replay !== true) return resumeCommand(s, db, pipeline);
+  return ['sluice', 'dead-letters', 'replay', '--db', db, '--pipeline', pipeline].map(shellQuote).join(' ');
 }
 
 /**

@@ -1,19 +1,15 @@
 import { hostname } from 'node:os';
 import type { Backend } from '../backends/backend.js';
-import { openBackend } from '../backends/open-backend.js';
-import { isMetaColumn } from '../backends/sql.js';
+import { openBackend, redact } from '../backends/open-backend.js';
 import { SluiceError } from '../core/errors.js';
-import { toFields } from '../core/record.js';
-import type { FieldType, RunSettings, Strategy } from '../core/settings.js';
-import type { DeadLetterRow, RunRow } from '../ledger/ledger.js';
-import type { DecodedRecord } from '../stages/decode/index.js';
+import type { RunSettings, Strategy } from '../core/settings.js';
+import type { DeadLetterRow, LetterFilter, RunRow } from '../ledger/ledger.js';
 import { Batch } from './batch.js';
-import { commitBatch, type CommitContext } from './commit-batch.js';
+import { commitBatch } from './commit-batch.js';
 import { onePipeline, requireRun } from './inspect-common.js';
 import { acquirePipelineLock } from './lock.js';
-import { prepareRules } from './prepare.js';
-import { routeRecord, type FileContext, type RecordFlow } from './record-flow.js';
-import { targetColumnSet } from './target-columns.js';
+import { commitContext, replayFlow, replayLetter } from './replay-letters.js';
+import { markInterrupted } from './run-state.js';
 
 export interface ReplayOptions {
   db: string;
@@ -22,8 +18,14 @@ export interface ReplayOptions {
   runId?: number;
   /** Only the dead letters with this reason code. */
   reason?: string;
+  /**
+   * Asked before each batch: true stops the replay there (the CLI: SIGINT/SIGTERM). Its run is
+   * then interrupted, and the same command continues it.
+   */
+  stopRequested?: () => boolean;
 }
 
+/** The replay run's counts, all of it: a resumed replay's include what it did before. */
 export interface ReplaySummary {
   run_id: number | null;
   pipeline: string;
@@ -38,6 +40,18 @@ export interface ReplaySummary {
   skipped_duplicate: number;
   dropped: number;
   target_rows: number;
+  /** This replay continued one that was interrupted or killed, from its last commit. */
+  resumed: boolean;
+  /** Stopped by `stopRequested`: the run is interrupted; the same command continues it. */
+  interrupted: boolean;
+  /** Letters still to replay when it was interrupted. */
+  remaining: number;
+}
+
+/** What a replay run stores beside the settings: it is a replay, of these letters. */
+interface ReplayMarks {
+  replay?: boolean;
+  replayFilter?: LetterFilter;
 }
 
 /**
@@ -45,6 +59,8 @@ export interface ReplaySummary {
  * (its last run's settings, with the schema file or transform module as they are now) in a new
  * run. Records that pass are loaded with lineage pointing at their original file and line; the
  * watermark is not applied to them (they were admitted once already) and not moved by them.
+ * Each batch commits on its own, so a replay stopped or killed part-way is continued by the
+ * same command from its last commit, in the same run.
  */
 export async function replayDeadLetters(options: ReplayOptions): Promise<ReplaySummary> {
   const backend = await openBackend(options.db, { mustExist: true });
@@ -62,36 +78,79 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayS
 }
 
 async function replay(backend: Backend, pipeline: string, options: ReplayOptions): Promise<ReplaySummary> {
-  const last = (await backend.ledger.listRuns({ pipeline, limit: 1 }))[0];
-  if (last === undefined) {
-    throw new SluiceError('RUN_NOT_FOUND', `pipeline ${pipeline} has no runs in ${backend.location}, so there is nothing to replay`, {
-      hint: 'check --db and --pipeline (sluice runs lists the runs)',
-    });
-  }
-  if (last.status === 'running' || last.status === 'interrupted') {
-    throw new SluiceError('CONFIG_INVALID', `run ${last.id} of pipeline ${pipeline} is unfinished; finish it before replaying dead letters`, {
-      hint: 'run the same sluice run command again to resume it, or start over with --restart',
-    });
-  }
+  const last = await lastRun(backend, pipeline);
+  const resumed = unfinishedReplay(last, pipeline, options.db);
+  const filter = resumed === null ? { runId: options.runId, reason: options.reason } : resumedFilter(resumed, options);
   // --run N names a run of this pipeline, as for dead-letters list: an unknown one is exit 2.
-  if (options.runId !== undefined) await requireRun(backend, options.runId, pipeline);
+  if (filter.runId !== undefined) await requireRun(backend, filter.runId, pipeline);
   const settings = replaySettings(last);
-  const letters = await backend.ledger.pendingDeadLetters(pipeline, { runId: options.runId, reason: options.reason });
-  const empty: ReplaySummary = { run_id: null, pipeline, table: settings.table, replayed: 0, loaded: 0, still_rejected: 0, skipped_stale: 0, skipped_duplicate: 0, dropped: 0, target_rows: await backend.countRows(settings.table) };
-  if (letters.length === 0) return empty;
+  const letters = await lettersToReplay(backend, pipeline, filter, resumed);
+  if (resumed === null && letters.length === 0) return summarize(backend, settings, null, { resumed: false, remaining: 0 });
   const flow = await replayFlow(backend, settings);
-  const runId = await createReplayRun(backend, settings, last);
+  const runId = resumed === null ? await createReplayRun(backend, settings, last, filter) : await reopenRun(backend, resumed);
   const commit = commitContext(backend, settings, runId, flow);
-  const totals = new Batch(false);
   for (let start = 0; start < letters.length; start += settings.batchSize) {
+    // SQLite's statements never give the event loop a turn: without one, a signal's handler
+    // would not run before the whole replay had ended.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (options.stopRequested?.() === true) {
+      await markInterrupted(backend, runId);
+      return summarize(backend, settings, runId, { resumed: resumed !== null, remaining: letters.length - start });
+    }
     const batch = new Batch(false);
     letters.slice(start, start + settings.batchSize).forEach((letter, i) => replayLetter(flow, letter, start + i + 1, batch));
     await commitBatch(commit, [batch], null);
-    for (const [name, value] of Object.entries(batch.counters)) totals.count(name as keyof typeof batch.counters, value);
   }
   await backend.transaction(async (tx) => tx.ledger.finishRun(runId, 'succeeded', last.watermarkAfter ?? last.watermarkBefore, null));
-  const c = totals.counters;
-  return { ...empty, run_id: runId, replayed: letters.length, loaded: c.loaded ?? 0, still_rejected: c.rejected ?? 0, skipped_stale: c.skipped_stale ?? 0, skipped_duplicate: c.skipped_duplicate ?? 0, dropped: c.dropped ?? 0, target_rows: await backend.countRows(settings.table) };
+  return summarize(backend, settings, runId, { resumed: resumed !== null, remaining: 0 });
+}
+
+async function lastRun(backend: Backend, pipeline: string): Promise<RunRow> {
+  const last = (await backend.ledger.listRuns({ pipeline, limit: 1 }))[0];
+  if (last !== undefined) return last;
+  throw new SluiceError('RUN_NOT_FOUND', `pipeline ${pipeline} has no runs in ${backend.location}, so there is nothing to replay`, {
+    hint: 'check --db and --pipeline (sluice runs lists the runs)',
+  });
+}
+
+/** The pipeline's unfinished replay, to continue; an unfinished run of files must finish first. */
+function unfinishedReplay(last: RunRow, pipeline: string, db: string): RunRow | null {
+  if (last.status !== 'running' && last.status !== 'interrupted') return null;
+  if (marksOf(last).replay === true) return last;
+  throw new SluiceError('CONFIG_INVALID', `run ${last.id} of pipeline ${pipeline} is unfinished; finish it before replaying dead letters`, {
+    hint: `run the same sluice run command again to resume it (sluice status --db ${redact(db)} shows it), or start over with --restart`,
+  });
+}
+
+/** An unfinished replay goes on with the letters it started with; other filters wait for it. */
+function resumedFilter(run: RunRow, options: ReplayOptions): LetterFilter {
+  const stored = marksOf(run).replayFilter ?? {};
+  const differs = (options.runId !== undefined && options.runId !== stored.runId) || (options.reason !== undefined && options.reason !== stored.reason);
+  if (!differs) return stored;
+  const started = [stored.runId === undefined ? '' : ` --run ${stored.runId}`, stored.reason === undefined ? '' : ` --reason ${stored.reason}`].join('');
+  throw new SluiceError('CONFIG_INVALID', `replay run ${run.id} of pipeline ${run.pipeline} is unfinished and was started with${started === '' ? ' no filter' : started}; it must finish first`, {
+    hint: `continue it with: sluice dead-letters replay --pipeline ${run.pipeline}${started} (then replay the others)`,
+  });
+}
+
+function marksOf(run: RunRow): ReplayMarks {
+  try {
+    return JSON.parse(run.settings) as ReplayMarks;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The letters waiting, oldest first. A resumed replay takes them up where it stopped: its
+ * committed input count is how many of its letters, in the same order, it has done (those it
+ * loaded are no longer waiting, so they are asked for too; nothing else resolves letters while
+ * the replay is unfinished).
+ */
+async function lettersToReplay(backend: Backend, pipeline: string, filter: LetterFilter, resumed: RunRow | null): Promise<DeadLetterRow[]> {
+  if (resumed === null) return backend.ledger.pendingDeadLetters(pipeline, filter);
+  const letters = await backend.ledger.pendingDeadLetters(pipeline, { ...filter, alsoReplayedBy: resumed.id });
+  return letters.slice(resumed.counters.input_records);
 }
 
 /** The last run's settings; `replace` replays into the live table (keyed: as update). */
@@ -101,15 +160,8 @@ function replaySettings(last: RunRow): RunSettings {
   return { ...stored, strategy, dryRun: false, restart: false, simulateCrash: null, output: null };
 }
 
-async function replayFlow(backend: Backend, settings: RunSettings): Promise<RecordFlow> {
-  const rules = await prepareRules(settings, () => {});
-  const existing = (await backend.tableColumns(settings.table)).filter((c) => !isMetaColumn(c.name));
-  const tableKey = settings.strategy === 'append' ? null : rules.key;
-  const { columns, keyAsText } = targetColumnSet(rules.rules.types as Record<string, FieldType>, existing, tableKey);
-  return { ...rules, startWatermark: null, rowHash: rules.cursor !== null && tableKey === null, columns, keyAsText };
-}
-
-async function createReplayRun(backend: Backend, settings: RunSettings, last: RunRow): Promise<number> {
+async function createReplayRun(backend: Backend, settings: RunSettings, last: RunRow, filter: LetterFilter): Promise<number> {
+  const marks: ReplayMarks = { replay: true, replayFilter: filter };
   return backend.transaction(async (tx) =>
     tx.ledger.createRun({
       pipeline: settings.pipeline,
@@ -117,48 +169,33 @@ async function createReplayRun(backend: Backend, settings: RunSettings, last: Ru
       startedAt: new Date().toISOString(),
       pid: process.pid,
       host: hostname(),
-      settings: JSON.stringify({ ...settings, replay: true }),
+      settings: JSON.stringify({ ...settings, ...marks }),
       watermarkBefore: last.watermarkAfter ?? last.watermarkBefore,
     }),
   );
 }
 
-function commitContext(backend: Backend, settings: RunSettings, runId: number, flow: RecordFlow): CommitContext {
-  const key = settings.strategy === 'append' ? null : flow.key;
+async function reopenRun(backend: Backend, run: RunRow): Promise<number> {
+  await backend.transaction(async (tx) => tx.ledger.reopenRun(run.id, process.pid, hostname()));
+  return run.id;
+}
+
+async function summarize(backend: Backend, settings: RunSettings, runId: number | null, end: { resumed: boolean; remaining: number }): Promise<ReplaySummary> {
+  const run = runId === null ? null : await backend.ledger.getRun(runId);
+  const c = run?.counters;
   return {
-    backend,
-    runId,
+    run_id: runId,
     pipeline: settings.pipeline,
     table: settings.table,
-    strategy: settings.strategy,
-    key,
-    cursorField: flow.cursor?.field ?? null,
-    cursorType: flow.cursor === null ? null : flow.cursor.type === 'timestamp' ? 'text' : 'real',
-    rowHash: flow.rowHash,
-    columns: flow.columns,
-    maxCursor: null,
-    ensuredVersion: -1,
-    lastHeartbeat: 0,
-    // A replayed letter keeps the file id it was stored with.
-    fileAliases: new Map(),
+    replayed: c?.input_records ?? 0,
+    loaded: c?.loaded ?? 0,
+    still_rejected: c?.rejected ?? 0,
+    skipped_stale: c?.skipped_stale ?? 0,
+    skipped_duplicate: c?.skipped_duplicate ?? 0,
+    dropped: c?.dropped ?? 0,
+    target_rows: await backend.countRows(settings.table),
+    resumed: end.resumed,
+    interrupted: end.remaining > 0,
+    remaining: end.remaining,
   };
-}
-
-/** A letter's raw record back through the rules; it is marked replayed unless it fails again. */
-function replayLetter(flow: RecordFlow, letter: DeadLetterRow, position: number, batch: Batch): void {
-  const file: FileContext = { path: letter.file, fileId: letter.fileId, ordinal: 0, format: 'json', seen: new Set() };
-  const rejectedBefore = batch.counters.rejected ?? 0;
-  routeRecord(flow, file, decodedFrom(letter, position), batch);
-  if ((batch.counters.rejected ?? 0) === rejectedBefore) batch.replayed.push(letter.id);
-}
-
-function decodedFrom(letter: DeadLetterRow, position: number): DecodedRecord {
-  const base = { line: letter.line, endLine: letter.line + 1, position, endOffset: null, raw: letter.raw };
-  try {
-    const value: unknown = JSON.parse(letter.raw);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { ...base, fields: toFields(value) };
-  } catch {
-    // Not JSON: a row that could not be decoded in the first place; it stays a dead letter.
-  }
-  return { ...base, fields: null, problem: { reason: 'malformed_row', field: null, message: `${letter.file}:${letter.line}: the stored record is not a JSON object and cannot be replayed` } };
 }

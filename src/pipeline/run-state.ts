@@ -81,7 +81,13 @@ async function resume(backend: Backend, settings: RunSettings, prepared: Prepare
 }
 
 function checkSameSettings(settings: RunSettings, run: RunRow): void {
-  const before = JSON.parse(run.settings) as Partial<RunSettings>;
+  const before = JSON.parse(run.settings) as Partial<RunSettings> & { replay?: boolean };
+  if (before.replay === true) {
+    // Its settings are a replay's: resumed as a run of files, it would end with its letters half done.
+    throw new SluiceError('CONFIG_INVALID', `run ${run.id} of pipeline ${settings.pipeline} is an unfinished dead-letter replay; it must finish before the next run`, {
+      hint: `continue it with: sluice dead-letters replay --db ${redact(settings.db)} --pipeline ${settings.pipeline}, or start over with --restart (what it loaded stays; the letters it did not reach wait)`,
+    });
+  }
   for (const name of RESUME_KEYS) {
     if (JSON.stringify(before[name] ?? null) !== JSON.stringify(settings[name] ?? null)) {
       throw new SluiceError('CONFIG_INVALID', `run ${run.id} of pipeline ${settings.pipeline} is unfinished and was started with --${name} ${String(before[name])}, not ${String(settings[name])}`, {

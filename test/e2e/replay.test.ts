@@ -62,6 +62,56 @@ describe('sluice dead-letters replay', () => {
     expect(rows(db, "SELECT amount FROM records WHERE id = '2'")).toEqual([{ amount: 12 }]);
   });
 
+  it('a replay killed or stopped part-way is continued by the same command, each letter replayed once', () => {
+    // 100 letters (amounts like "5x"), 2 of which the fix will not cure (ids 5 and 45); batches of 10.
+    const lines = Array.from({ length: 100 }, (_, i) => `${i + 1},${i === 4 || i === 44 ? 'n/a' : `${i + 1}x`}`);
+    const { input, transform, db, flags } = orders(`id,amount\n${lines.join('\n')}\n`);
+    expect(json(sluice(['run', ...flags, '--batch-size', '10', '--json']))).toMatchObject({ loaded: 0, rejected: 100 });
+    // The fix, which also stops its own process at a record, as a marker file says (once).
+    const marker = path.join(path.dirname(transform), 'stop-at');
+    writeFileSync(
+      transform,
+      `import { existsSync, readFileSync, rmSync } from 'node:fs';
+export default (r) => {
+  if (existsSync(${JSON.stringify(marker)})) {
+    const [id, signal] = readFileSync(${JSON.stringify(marker)}, 'utf8').split(' ');
+    if (r.id === id) { rmSync(${JSON.stringify(marker)}); process.kill(process.pid, signal); }
+  }
+  return { ...r, amount: r.amount.replace('x', '') };
+};
+`,
+    );
+    writeFileSync(marker, '30 SIGKILL');
+    expect(sluice(['dead-letters', 'replay', '--db', db]).signal).toBe('SIGKILL');
+
+    // The unfinished replay is no run of files: status names its own command, and a run waits for it.
+    const [status] = json<{ unfinished: { resume_command: string } }[]>(sluice(['status', '--db', db, '--json']));
+    expect(status?.unfinished.resume_command).toBe(`sluice dead-letters replay --db ${db} --pipeline default`);
+    const run = sluice(['run', ...flags]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('run 2 of pipeline default is an unfinished dead-letter replay; it must finish before the next run');
+    expect(run.stderr).toContain(`continue it with: sluice dead-letters replay --db ${db} --pipeline default`);
+
+    // SIGTERM: the batch in flight commits, then the replay stops (exit 130) and says how to go on.
+    writeFileSync(marker, '65 SIGTERM');
+    const stopped = sluice(['dead-letters', 'replay', '--db', db]);
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain('Interrupted: replayed 70 dead letters of pipeline default in run 2 (resumed): 68 loaded into records, 2 rejected again');
+    expect(stopped.stderr).toContain(`30 not replayed yet; continue with: sluice dead-letters replay --db ${db} --pipeline default`);
+
+    const done = sluice(['dead-letters', 'replay', '--db', db, '--json']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(json(done)).toMatchObject({ run_id: 2, resumed: true, interrupted: false, replayed: 100, loaded: 98, still_rejected: 2, target_rows: 98 });
+    // Each letter went through once: one lineage entry per line in the replay run.
+    expect(rows(db, 'SELECT step, COUNT(*) AS n, COUNT(DISTINCT line) AS lines FROM _sluice_lineage WHERE run_id = 2 GROUP BY step ORDER BY step')).toEqual([
+      { step: 'load', n: 98, lines: 98 },
+      { step: 'reject', n: 2, lines: 2 },
+    ]);
+    expect(rows(db, "SELECT id FROM _sluice_dead_letters WHERE replayed_by IS NULL ORDER BY id")).toEqual([{ id: 5 }, { id: 45 }]);
+    expect(rows(db, "SELECT amount, _sluice_source FROM records WHERE id = '100'")).toEqual([{ amount: 100, _sluice_source: `${input}:101` }]);
+    expect(json(sluice(['runs', '--db', db, '--json']))).toMatchObject([{ id: 2, status: 'succeeded' }, { id: 1 }]);
+  });
+
   it('a missing database is exit 2 and is not created', () => {
     const db = path.join(tempDir(), 'missing.db');
     const r = sluice(['dead-letters', 'replay', '--db', db]);

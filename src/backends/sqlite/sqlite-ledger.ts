@@ -11,6 +11,7 @@ import {
   type Ledger,
   type LedgerTx,
   type LetterReason,
+  type LetterFilter,
   type LineageCount,
   type LoadedFile,
   type LockedRun,
@@ -103,12 +104,12 @@ export class SqliteLedger implements Ledger {
     }));
   }
 
-  async pendingDeadLetters(pipeline: string, filter: { runId?: number; reason?: string }): Promise<DeadLetterRow[]> {
-    const sql = `SELECT * FROM _sluice_dead_letters WHERE pipeline = ? AND replayed_by IS NULL
+  async pendingDeadLetters(pipeline: string, filter: LetterFilter & { alsoReplayedBy?: number }): Promise<DeadLetterRow[]> {
+    const sql = `SELECT * FROM _sluice_dead_letters WHERE pipeline = ? AND (replayed_by IS NULL OR replayed_by = ?)
       AND (? IS NULL OR run_id = ?) AND (? IS NULL OR reason = ?) ORDER BY id`;
     const run = filter.runId ?? null;
     const reason = filter.reason ?? null;
-    return (this.db.prepare(sql).all(pipeline, run, run, reason, reason) as Row[]).map(toDeadLetter);
+    return (this.db.prepare(sql).all(pipeline, filter.alsoReplayedBy ?? null, run, run, reason, reason) as Row[]).map(toDeadLetter);
   }
 
   async acquireLock(holder: LockHolder, isStale: (holder: LockHolder) => boolean): Promise<LockHolder | null> {
