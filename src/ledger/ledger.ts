@@ -13,6 +13,13 @@ export interface LetterFilter {
   reason?: string;
 }
 
+export interface LetterPage {
+  afterId: number;
+  limit: number;
+  offset?: number;
+  alsoReplayedBy?: number;
+}
+
 export interface RunCounters {
   files_total: number;
   files_loaded: number;
@@ -231,10 +238,11 @@ export interface Ledger {
   relativePaths(): Promise<{ id: number; path: string }[]>;
   lineageByStep(runId: number): Promise<LineageCount[]>;
   /**
-   * Dead letters of the pipeline not replayed yet, oldest first; with `alsoReplayedBy`, also those
-   * that replay run resolved (the letters it started with, to resume it from its position).
+   * One page of the pipeline's dead letters not replayed yet, oldest first: `limit` of those with
+   * an id above `afterId`, `offset` skipped. With `alsoReplayedBy`, also those that replay run
+   * resolved (the letters it started with, to resume it from its position).
    */
-  pendingDeadLetters(pipeline: string, filter: LetterFilter & { alsoReplayedBy?: number }): Promise<DeadLetterRow[]>;
+  pendingDeadLetters(pipeline: string, filter: LetterFilter & LetterPage): Promise<DeadLetterRow[]>;
   /** Takes the pipeline's writer lock; returns the current holder when someone else has it. */
   acquireLock(holder: LockHolder, isStale: (holder: LockHolder) => boolean): Promise<LockHolder | null>;
   heartbeat(pipeline: string, pid: number, runId: number | null): Promise<void>;

@@ -3,7 +3,7 @@ import type { Backend } from '../backends/backend.js';
 import { openBackend, redact } from '../backends/open-backend.js';
 import { SluiceError } from '../core/errors.js';
 import type { RunSettings, Strategy } from '../core/settings.js';
-import type { DeadLetterRow, LetterFilter, RunRow } from '../ledger/ledger.js';
+import type { DeadLetterRow, LetterFilter, LetterPage, RunRow } from '../ledger/ledger.js';
 import { Batch } from './batch.js';
 import { commitBatch } from './commit-batch.js';
 import { onePipeline, requireRun } from './inspect-common.js';
@@ -44,8 +44,6 @@ export interface ReplaySummary {
   resumed: boolean;
   /** Stopped by `stopRequested`: the run is interrupted; the same command continues it. */
   interrupted: boolean;
-  /** Letters still to replay when it was interrupted. */
-  remaining: number;
 }
 
 /** What a replay run stores beside the settings: it is a replay, of these letters. */
@@ -84,25 +82,27 @@ async function replay(backend: Backend, pipeline: string, options: ReplayOptions
   // --run N names a run of this pipeline, as for dead-letters list: an unknown one is exit 2.
   if (filter.runId !== undefined) await requireRun(backend, filter.runId, pipeline);
   const settings = replaySettings(last);
-  const letters = await lettersToReplay(backend, pipeline, filter, resumed);
-  if (resumed === null && letters.length === 0) return summarize(backend, settings, null, { resumed: false, remaining: 0 });
+  const pages = letterPages(backend, pipeline, filter, resumed, settings.batchSize);
+  let page = await pages.next();
+  if (resumed === null && page.done === true) return summarize(backend, settings, null, { resumed: false, interrupted: false });
   const flow = await replayFlow(backend, settings);
   const runId = resumed === null ? await createReplayRun(backend, settings, last, filter) : await reopenRun(backend, resumed);
   const commit = commitContext(backend, settings, runId, flow);
-  for (let start = 0; start < letters.length; start += settings.batchSize) {
+  let position = resumed?.counters.input_records ?? 0;
+  for (; page.done !== true; page = await pages.next()) {
     // SQLite's statements never give the event loop a turn: without one, a signal's handler
     // would not run before the whole replay had ended.
     await new Promise((resolve) => setImmediate(resolve));
     if (options.stopRequested?.() === true) {
       await markInterrupted(backend, runId);
-      return summarize(backend, settings, runId, { resumed: resumed !== null, remaining: letters.length - start });
+      return summarize(backend, settings, runId, { resumed: resumed !== null, interrupted: true });
     }
     const batch = new Batch(false);
-    letters.slice(start, start + settings.batchSize).forEach((letter, i) => replayLetter(flow, letter, start + i + 1, batch));
+    for (const letter of page.value) replayLetter(flow, letter, (position += 1), batch);
     await commitBatch(commit, [batch], null);
   }
   await backend.transaction(async (tx) => tx.ledger.finishRun(runId, 'succeeded', last.watermarkAfter ?? last.watermarkBefore, null));
-  return summarize(backend, settings, runId, { resumed: resumed !== null, remaining: 0 });
+  return summarize(backend, settings, runId, { resumed: resumed !== null, interrupted: false });
 }
 
 async function lastRun(backend: Backend, pipeline: string): Promise<RunRow> {
@@ -142,15 +142,21 @@ function marksOf(run: RunRow): ReplayMarks {
 }
 
 /**
- * The letters waiting, oldest first. A resumed replay takes them up where it stopped: its
- * committed input count is how many of its letters, in the same order, it has done (those it
- * loaded are no longer waiting, so they are asked for too; nothing else resolves letters while
- * the replay is unfinished).
+ * The letters waiting, oldest first, a batch at a time (a replay of millions of letters holds
+ * one batch of them). A resumed replay takes them up where it stopped: its committed input
+ * count is how many of its letters, in the same order, it has done (those it loaded are no
+ * longer waiting, so they are asked for too; nothing else resolves letters while the replay is
+ * unfinished). Pages go by id, so the letters each batch resolves do not shift the next page.
  */
-async function lettersToReplay(backend: Backend, pipeline: string, filter: LetterFilter, resumed: RunRow | null): Promise<DeadLetterRow[]> {
-  if (resumed === null) return backend.ledger.pendingDeadLetters(pipeline, filter);
-  const letters = await backend.ledger.pendingDeadLetters(pipeline, { ...filter, alsoReplayedBy: resumed.id });
-  return letters.slice(resumed.counters.input_records);
+async function* letterPages(backend: Backend, pipeline: string, filter: LetterFilter, resumed: RunRow | null, size: number): AsyncGenerator<DeadLetterRow[]> {
+  let page: LetterPage = { afterId: 0, limit: size, offset: resumed?.counters.input_records ?? 0, alsoReplayedBy: resumed?.id };
+  for (;;) {
+    const letters = await backend.ledger.pendingDeadLetters(pipeline, { ...filter, ...page });
+    const last = letters.at(-1);
+    if (last === undefined) return;
+    yield letters;
+    page = { afterId: last.id, limit: size };
+  }
 }
 
 /** The last run's settings; `replace` replays into the live table (keyed: as update). */
@@ -180,7 +186,7 @@ async function reopenRun(backend: Backend, run: RunRow): Promise<number> {
   return run.id;
 }
 
-async function summarize(backend: Backend, settings: RunSettings, runId: number | null, end: { resumed: boolean; remaining: number }): Promise<ReplaySummary> {
+async function summarize(backend: Backend, settings: RunSettings, runId: number | null, end: { resumed: boolean; interrupted: boolean }): Promise<ReplaySummary> {
   const run = runId === null ? null : await backend.ledger.getRun(runId);
   const c = run?.counters;
   return {
@@ -194,8 +200,6 @@ async function summarize(backend: Backend, settings: RunSettings, runId: number 
     skipped_duplicate: c?.skipped_duplicate ?? 0,
     dropped: c?.dropped ?? 0,
     target_rows: await backend.countRows(settings.table),
-    resumed: end.resumed,
-    interrupted: end.remaining > 0,
-    remaining: end.remaining,
+    ...end,
   };
 }

@@ -1,5 +1,5 @@
 import { SluiceError } from '../../core/errors.js';
-import type { ClaimHolder, ClaimOptions, DeadLetterRow, Ledger, LetterFilter, LineageCount, LoadedFile, LockHolder, RereadMark, RunFileRow, RunRow, RunStatus, WatermarkRow } from '../../ledger/ledger.js';
+import type { ClaimHolder, ClaimOptions, DeadLetterRow, Ledger, LetterFilter, LetterPage, LineageCount, LoadedFile, LockHolder, RereadMark, RunFileRow, RunRow, RunStatus, WatermarkRow } from '../../ledger/ledger.js';
 import { lockKey } from './identifiers.js';
 import { toDeadLetter, toLoadedFile, toLockHolder, toRereadMark, toRun, toRunFile, toWatermark, type Row } from '../../ledger/rows.js';
 import type { PgSession } from './session.js';
@@ -89,10 +89,11 @@ export class PgLedger implements Ledger {
     return (await this.rows(sql, [runId])).map((row) => ({ step: row.step as LineageCount['step'], file: String(row.file), count: Number(row.count) }));
   }
 
-  async pendingDeadLetters(pipeline: string, filter: LetterFilter & { alsoReplayedBy?: number }): Promise<DeadLetterRow[]> {
+  async pendingDeadLetters(pipeline: string, filter: LetterFilter & LetterPage): Promise<DeadLetterRow[]> {
     const sql = `SELECT * FROM _sluice_dead_letters WHERE pipeline = $1 AND (replayed_by IS NULL OR replayed_by = $4)
-      AND ($2::bigint IS NULL OR run_id = $2) AND ($3::text IS NULL OR reason = $3) ORDER BY id`;
-    return (await this.rows(sql, [pipeline, filter.runId ?? null, filter.reason ?? null, filter.alsoReplayedBy ?? null])).map(toDeadLetter);
+      AND ($2::bigint IS NULL OR run_id = $2) AND ($3::text IS NULL OR reason = $3) AND id > $5 ORDER BY id LIMIT $6 OFFSET $7`;
+    const params = [pipeline, filter.runId ?? null, filter.reason ?? null, filter.alsoReplayedBy ?? null, filter.afterId, filter.limit, filter.offset ?? 0];
+    return (await this.rows(sql, params)).map(toDeadLetter);
   }
 
   /**

@@ -12,6 +12,7 @@ import {
   type LedgerTx,
   type LetterReason,
   type LetterFilter,
+  type LetterPage,
   type LineageCount,
   type LoadedFile,
   type LockedRun,
@@ -104,12 +105,15 @@ export class SqliteLedger implements Ledger {
     }));
   }
 
-  async pendingDeadLetters(pipeline: string, filter: LetterFilter & { alsoReplayedBy?: number }): Promise<DeadLetterRow[]> {
-    const sql = `SELECT * FROM _sluice_dead_letters WHERE pipeline = ? AND (replayed_by IS NULL OR replayed_by = ?)
-      AND (? IS NULL OR run_id = ?) AND (? IS NULL OR reason = ?) ORDER BY id`;
+  async pendingDeadLetters(pipeline: string, filter: LetterFilter & LetterPage): Promise<DeadLetterRow[]> {
+    // By id (`+pipeline` keeps SQLite off the pipeline index, which would sort all the pipeline's
+    // letters for every page): the pages together read the table once.
+    const sql = `SELECT * FROM _sluice_dead_letters WHERE +pipeline = ? AND (replayed_by IS NULL OR replayed_by = ?)
+      AND (? IS NULL OR run_id = ?) AND (? IS NULL OR reason = ?) AND id > ? ORDER BY id LIMIT ? OFFSET ?`;
     const run = filter.runId ?? null;
     const reason = filter.reason ?? null;
-    return (this.db.prepare(sql).all(pipeline, filter.alsoReplayedBy ?? null, run, run, reason, reason) as Row[]).map(toDeadLetter);
+    const params = [pipeline, filter.alsoReplayedBy ?? null, run, run, reason, reason, filter.afterId, filter.limit, filter.offset ?? 0];
+    return (this.db.prepare(sql).all(...params) as Row[]).map(toDeadLetter);
   }
 
   async acquireLock(holder: LockHolder, isStale: (holder: LockHolder) => boolean): Promise<LockHolder | null> {

@@ -36,7 +36,7 @@ function describe(s: ReplaySummary, flags: ReplayFlags): string {
   if (s.replayed === 0 && !s.interrupted && !s.resumed) return `No dead letters waiting in pipeline ${s.pipeline} (matching the filters): nothing replayed`;
   const head = s.interrupted ? `Interrupted: replayed ${s.replayed} dead letters` : `Replayed ${s.replayed} dead letters`;
   const lines = [`${head} of pipeline ${s.pipeline} in run ${String(s.run_id)}${s.resumed ? ' (resumed)' : ''}: ${s.loaded} loaded into ${s.table}, ${s.still_rejected} rejected again`];
-  if (s.interrupted) lines.push(`  ${s.remaining} not replayed yet; continue with: sluice dead-letters replay ${where(flags, s.pipeline)}`);
+  if (s.interrupted) lines.push(`  the letters after those wait; continue with: sluice dead-letters replay ${where(flags, s.pipeline)}`);
   if (s.skipped_stale + s.skipped_duplicate + s.dropped > 0) {
     lines.push(`  skipped ${s.skipped_stale} stale, ${s.skipped_duplicate} duplicate, dropped ${s.dropped}`);
   }
