@@ -3,7 +3,8 @@ import type { FieldType, Format, RunSettings } from '../core/settings.js';
 import type { ValidateRules } from '../stages/validate/index.js';
 import { compileSchemaFile } from '../stages/validate/index.js';
 import { detectFormat } from '../stages/decode/index.js';
-import { discoverFiles, type DiscoveredFile } from '../stages/discover/index.js';
+import { openBackend } from '../backends/open-backend.js';
+import { discoverFiles, noFilesMatched, type DiscoveredFile } from '../stages/discover/index.js';
 import { Normalizer } from '../stages/normalize/index.js';
 import { loadTransform, type TransformFn } from '../stages/transform/index.js';
 import type { CursorSpec } from '../stages/watermark/index.js';
@@ -30,7 +31,31 @@ export async function prepareRun(settings: RunSettings, warn: (message: string) 
     requireOutputDirectory(settings.output);
     refuseDatabaseAsOutput(settings.db, settings.output);
   }
-  return { ...flow, files: await discoverFiles(settings), warn };
+  const files = await discoverFiles(settings);
+  if (files.length === 0) await allowEmptySourceDir(settings, warn);
+  return { ...flow, files, warn };
+}
+
+/**
+ * A drop directory with nothing in it is the normal state between deliveries, once the pipeline
+ * has loaded from it: a scheduled run then ends with nothing to do (exit 0) and says so. Before
+ * its first load, it is exit 2 as any other setting that finds no input: most likely the
+ * directory or the pattern is wrong, and the user is there to see it.
+ */
+async function allowEmptySourceDir(settings: RunSettings, warn: (message: string) => void): Promise<void> {
+  if (!(await loadedBefore(settings))) throw noFilesMatched(settings);
+  warn(`no files in ${settings.sourceDir ?? ''} match ${settings.pattern}: nothing new to load`);
+}
+
+/** Whether the pipeline has loaded a file: read-only, so a first run that stops here writes nothing. */
+async function loadedBefore(settings: RunSettings): Promise<boolean> {
+  const backend = await openBackend(settings.db, { readonly: true }).catch(() => null);
+  if (backend === null) return false;
+  try {
+    return (await backend.queries.hasLedger()) && (await backend.ledger.loadedFiles(settings.pipeline)).size > 0;
+  } finally {
+    await backend.close();
+  }
 }
 
 /** The record rules of a pipeline (normalize, transform, validate, key, cursor), without its files. */

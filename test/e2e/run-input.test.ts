@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
@@ -23,6 +23,23 @@ describe('sluice run: invocation errors exit 2 and write nothing', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`no input files matched ${src} (pattern *.csv)`);
     expect(existsSync(db)).toBe(false);
+  });
+
+  // A scheduled run between deliveries: once the pipeline has loaded from the directory, an
+  // empty one is nothing to do, not a broken setting. Another pipeline of the same database is not.
+  it('an empty drop directory after the pipeline has loaded is a run with nothing to do (exit 0)', () => {
+    const { db, src } = drop({ 'a.csv': GOOD_CSV });
+    const flags = ['run', '--db', db, '--source-dir', src, '--pattern', '*.csv', '--key', 'id'];
+    expect(json(sluice([...flags, '--json']))).toMatchObject({ loaded: 2 });
+    rmSync(path.join(src, 'a.csv'));
+    const idle = sluice([...flags, '--json']);
+    expect(idle.code, idle.stderr).toBe(0);
+    expect(json(idle)).toMatchObject({ status: 'succeeded', files_total: 0, loaded: 0, target_rows: 2 });
+    expect(idle.stderr).toContain(`no files in ${src} match *.csv: nothing new to load`);
+    const other = sluice([...flags, '--pipeline', 'other', '--strategy', 'replace']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain(`no input files matched ${src} (pattern *.csv)`);
+    expect(rows(db, 'SELECT COUNT(*) AS n FROM records')).toEqual([{ n: 2 }]);
   });
 
   it('a --table the backend cannot create as named: SQLite reserves sqlite_*, PostgreSQL keeps 63 bytes', () => {

@@ -21,20 +21,23 @@ export interface DiscoverOptions {
 
 /**
  * Lists the run's input files, sorted by path so every run (and every resumed run) sees them in
- * the same order: "first seen" and "last seen" depend on it.
+ * the same order: "first seen" and "last seen" depend on it. A source directory with no file
+ * that matches gives none: whether that is an error depends on the pipeline (see noFilesMatched).
  */
 export async function discoverFiles(options: DiscoverOptions): Promise<DiscoveredFile[]> {
   const paths = options.sourceDir === null ? [...options.inputs] : await listSourceDir(options.sourceDir, options.pattern);
   // Resolved once here; an error about an input still names it as the user gave it.
   const byAbsolute = new Map(paths.map((given) => [path.resolve(given), given]));
   const unique = [...byAbsolute.keys()].sort(comparePaths);
-  if (unique.length === 0) {
-    const where = options.sourceDir === null ? 'the --input list' : `${options.sourceDir} (pattern ${options.pattern})`;
-    throw new SluiceError('CONFIG_NO_INPUT', `no input files matched ${where}`, {
-      hint: 'check --source-dir and --pattern, or pass files with --input FILE',
-    });
-  }
+  if (unique.length === 0 && options.sourceDir === null) throw noFilesMatched(options);
   return Promise.all(unique.map((absolute) => statInput(absolute, byAbsolute.get(absolute) ?? absolute)));
+}
+
+export function noFilesMatched(options: DiscoverOptions): SluiceError {
+  const where = options.sourceDir === null ? 'the --input list' : `${options.sourceDir} (pattern ${options.pattern})`;
+  return new SluiceError('CONFIG_NO_INPUT', `no input files matched ${where}`, {
+    hint: 'check --source-dir and --pattern, or pass files with --input FILE',
+  });
 }
 
 function comparePaths(a: string, b: string): number {

@@ -1,2 +1,2 @@
-export { discoverFiles, hashFile } from './discover.js';
+export { discoverFiles, hashFile, noFilesMatched } from './discover.js';
 export type { DiscoveredFile, DiscoverOptions } from './discover.js';
