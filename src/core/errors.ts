@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'BACKEND_IO'
   | 'BACKEND_FULL'
   | 'BACKEND_QUERY'
+  /** The target table refused a row it was given (a constraint, or a value its column type cannot hold). */
+  | 'BACKEND_REFUSED'
   | 'BACKEND_CONNECTION'
   | 'EXPORT_WRITE'
   | 'EXPORT_VALIDATE'

@@ -40,7 +40,9 @@ export type ReasonCode =
   | 'missing_cursor'
   | 'invalid_cursor'
   | 'missing_key'
-  | 'unsupported_value';
+  | 'unsupported_value'
+  /** The target table refused the record: a constraint of the table, or a column it cannot fit. */
+  | 'refused_by_table';
 
 export interface Rejection {
   reason: ReasonCode;

@@ -26,6 +26,12 @@ export interface LettersWaiting {
   superseded: number;
 }
 
+export interface ReplayedLetter {
+  id: number;
+  fileId: number;
+  line: number;
+}
+
 export function noLettersWaiting(): LettersWaiting {
   return { waiting: 0, refreshed: 0, superseded: 0 };
 }
@@ -71,8 +77,8 @@ export class Batch {
   lines: SliceLines | null = null;
   /** What became of the letters already waiting for its records (set when the batch is written). */
   lettersWaiting: LettersWaiting = noLettersWaiting();
-  /** Dead letters this batch replays: marked replayed when it commits. */
-  readonly replayed: number[] = [];
+  /** Dead letters this batch replays, by the line of their record: marked replayed when it commits. */
+  readonly replayed: ReplayedLetter[] = [];
 
   /** A replay keeps a letter that fails again as it is, instead of storing a new one. */
   constructor(private readonly storeDeadLetters = true) {}

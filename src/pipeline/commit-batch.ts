@@ -1,10 +1,12 @@
 import type { Backend, BackendTx, ExistingRow, LineageEntry, TargetSpec, WriteMode } from '../backends/backend.js';
+import { isSluiceError } from '../core/errors.js';
 import { keyIdentity } from '../core/record.js';
 import type { Strategy } from '../core/settings.js';
 import type { CursorValue, DeadLetterInput, RunCounters, WaitingRepeats } from '../ledger/ledger.js';
 import { planMerge, type ExistingState, type MergeOutcome } from '../stages/merge/index.js';
 import { addWaiting, noLettersWaiting, type Batch, type BatchCheckpoint, type LettersWaiting, type Staged } from './batch.js';
 import { crashPoint } from './crash-points.js';
+import { safeJson } from './record-flow.js';
 import type { ColumnSet } from './columns.js';
 
 const WRITE_MODES: Record<Strategy, WriteMode> = {
@@ -120,7 +122,7 @@ async function writeSlice(context: CommitContext, tx: BackendTx, slice: Batch, m
   // Before the new letters go in: they are this run's, never superseded by it.
   await supersedeLetters(context, tx, slice, letters.foundAgain);
   await tx.ledger.insertDeadLetters(context.runId, context.pipeline, letters.stored);
-  if (slice.replayed.length > 0) await tx.ledger.markReplayed(slice.replayed, context.runId);
+  if (slice.replayed.length > 0) await tx.ledger.markReplayed(slice.replayed.map((letter) => letter.id), context.runId);
   // Counted as read: a staged record has two entries (stage, then its outcome), one stored.
   slice.count('lineage_entries', slice.lineage.length + slice.staged.length);
   await tx.ledger.addCounters(context.runId, slice.counters, maxCursor === maxBefore ? null : maxCursor);
@@ -205,14 +207,21 @@ async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSp
     { strategy: context.strategy, keyed, runId: context.runId, existing, boundaryDuplicates },
   );
   const rows = plan.writes.map((index) => staged[index] as Staged);
-  await tx.writeRows(context.table, spec, context.runId, writeMode(context.strategy, keyed), rows);
+  const refused = await writeIsolatingRefusals(context, tx, spec, writeMode(context.strategy, keyed), rows);
+  const outcomes: (MergeOutcome | null)[] = [...plan.outcomes];
+  for (const [row, message] of refused) {
+    const index = plan.writes[row] as number;
+    outcomes[index] = null;
+    refuse(batch, spec, staged[index] as Staged, message);
+  }
   let maxCursor = maxBefore;
   // upsert-newer skips a record only when the table holds its key at that cursor or a newer
   // one, so its cursor is covered too: a re-read after a watermark reset that finds every
   // record already there still sets the watermark back. A deduplicated key's row may be older.
   const skipsCovered = context.strategy === 'upsert-newer';
   const tally: Record<MergeOutcome, number> = { load: 0, 'skip-stale': 0, 'skip-duplicate': 0 };
-  plan.outcomes.forEach((outcome, index) => {
+  outcomes.forEach((outcome, index) => {
+    if (outcome === null) return; // refused by the table: a dead letter now
     const s = staged[index] as Staged;
     tally[outcome] += 1;
     batch.lineage.push(lineage(s, outcome));
@@ -220,6 +229,48 @@ async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSp
   });
   for (const outcome of MERGE_OUTCOMES) if (tally[outcome] > 0) batch.count(OUTCOME_COUNTER[outcome], tally[outcome]);
   return maxCursor;
+}
+
+/**
+ * Writes the rows in one statement, inside a savepoint. A row the table refuses (a constraint of
+ * the table, a value its column cannot hold) fails the whole statement, so the rows are halved
+ * until the refused ones stand alone: a few bad rows cost a few dozen statements, not one per row.
+ * Returns the refused rows' positions in `rows`, with the database's reason.
+ */
+async function writeIsolatingRefusals(context: CommitContext, tx: BackendTx, spec: TargetSpec, mode: WriteMode, rows: readonly Staged[]): Promise<Map<number, string>> {
+  const refused = new Map<number, string>();
+  const write = async (from: number, to: number): Promise<void> => {
+    try {
+      await context.backend.transaction(async () => tx.writeRows(context.table, spec, context.runId, mode, rows.slice(from, to)));
+    } catch (error) {
+      if (!isSluiceError(error) || error.code !== 'BACKEND_REFUSED') throw error;
+      if (to - from === 1) refused.set(from, error.message);
+      else {
+        const middle = from + Math.ceil((to - from) / 2);
+        await write(from, middle);
+        await write(middle, to);
+      }
+    }
+  };
+  if (rows.length > 0) await write(0, rows.length);
+  return refused;
+}
+
+/**
+ * A staged record the table refused becomes a dead letter like any rejected record (its fields
+ * as they were to be stored, as a CSV row's letter keeps them), so a replay after the table is
+ * fixed loads it. It no longer counts as staged. The merge's other choices stand: a record it
+ * set aside for this one (an older version of the key) stays set aside.
+ */
+function refuse(batch: Batch, spec: TargetSpec, s: Staged, message: string): void {
+  const file = s.source.slice(0, s.source.length - String(s.line).length - 1);
+  const raw = safeJson(Object.fromEntries(spec.columns.map((column, i) => [column.name, s.values[i] ?? null])));
+  batch.count('staged', -1);
+  batch.count('lineage_entries', -1); // its implied `stage` (see writeSlice)
+  // A replayed letter whose record the table refuses stays waiting.
+  const replayed = batch.replayed.findIndex((letter) => letter.fileId === s.fileId && letter.line === s.line);
+  if (replayed >= 0) batch.replayed.splice(replayed, 1);
+  batch.reject({ fileId: s.fileId, file, line: s.line, raw }, { reason: 'refused_by_table', field: null, message }, s.lineageKey);
 }
 
 function lineage(s: Staged, step: LineageEntry['step']): LineageEntry {

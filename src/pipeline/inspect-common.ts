@@ -95,6 +95,7 @@ const REASONS = {
   invalid_cursor: true,
   missing_key: true,
   unsupported_value: true,
+  refused_by_table: true,
 } satisfies Record<ReasonCode, true>;
 
 export const REASON_CODES = Object.keys(REASONS) as ReasonCode[];

@@ -46,7 +46,7 @@ export function replayLetter(flow: RecordFlow, letter: DeadLetterRow, position: 
   const file: FileContext = { path: letter.file, fileId: letter.fileId, ordinal: 0, format: 'json', seen: new Set() };
   const rejectedBefore = batch.counters.rejected ?? 0;
   routeRecord(flow, file, decodedFrom(letter, position), batch);
-  if ((batch.counters.rejected ?? 0) === rejectedBefore) batch.replayed.push(letter.id);
+  if ((batch.counters.rejected ?? 0) === rejectedBefore) batch.replayed.push({ id: letter.id, fileId: letter.fileId, line: letter.line });
 }
 
 function decodedFrom(letter: DeadLetterRow, position: number): DecodedRecord {

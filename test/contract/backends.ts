@@ -1,9 +1,10 @@
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe } from 'vitest';
 import { buildRunSettings, openBackend, runPipeline, rowFields, type Backend, type Fields, type RunOptions, type RunSummary } from '../../src/index.js';
 import { ROOT, tempDir } from '../support/cli.js';
-import { HAVE_PG, PG_SKIPPED, freshPgSchema } from '../support/pg.js';
+import { HAVE_PG, PG_SKIPPED, freshPgSchema, pgQuery } from '../support/pg.js';
 
 /**
  * The backend contract suite runs every behaviour against each backend: SQLite always,
@@ -106,6 +107,23 @@ export function tableRows(t: TestDb, table: string, withMeta = false): Promise<F
     for await (const batch of backend.streamRowBatches(table, { withMeta })) for (const values of batch.rows) rows.push({ ...rowFields(batch.columns, values) });
     return rows;
   });
+}
+
+/**
+ * Runs DDL a user would run on their own database (a table sluice did not make): the one place a
+ * contract test writes SQL, in the dialect both backends share.
+ */
+export async function userSql(t: TestDb, sql: string): Promise<void> {
+  if (t.kind === 'sqlite') {
+    const db = new Database(t.db);
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+    return;
+  }
+  await pgQuery(sql, [], new URL(t.db).searchParams.get('schema') ?? undefined);
 }
 
 /** Copies an example folder so tests never write into the checkout. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { isSluiceError, listDeadLetters, openBackend, replayDeadLetters, resetWatermark, setWatermark, type Backend } from '../../src/index.js';
-import { forEachBackend, run, tableRows, withBackend } from './backends.js';
+import { forEachBackend, run, tableRows, userSql, withBackend } from './backends.js';
 
 forEachBackend('contract: ledger', (db, kind) => {
   it('watermark boundary: records equal to the watermark are admitted once, older ones skipped', async () => {
@@ -356,6 +356,33 @@ forEachBackend('contract: ledger', (db, kind) => {
     }
     // The same run for real creates what it needs.
     expect(await run(t, { input: [file], key: 'id', strategy: 'update' })).toMatchObject({ loaded: 2, target_rows: 2 });
+  });
+
+  // A user's table with rules of its own: a record it refuses is a dead letter, not a failed run,
+  // and a replay loads it once the rules sluice applies make it fit.
+  it('a record the table refuses (a CHECK constraint) is a dead letter with the reason; replay loads it once fixed', async () => {
+    const t = db();
+    await userSql(t, 'CREATE TABLE people (id TEXT, name TEXT NOT NULL CHECK (length(name) <= 3), amt REAL CHECK (amt >= 0))');
+    const file = path.join(t.dir, 'people.csv');
+    writeFileSync(file, 'id,name,amt\n1,ann,5\n2,bobby,1\n3,cid,-1\n4,dan,7\n5,eve,2\n');
+    const transform = path.join(t.dir, 'fix.mjs');
+    writeFileSync(transform, 'export default (r) => r;\n');
+    const options = { input: [file], key: 'id', strategy: 'update', table: 'people', type: ['amt=number'], transform };
+    const first = await run(t, options);
+    expect(first).toMatchObject({ status: 'succeeded', input_records: 5, staged: 3, loaded: 3, rejected: 2, dead_letters: 2, lineage_entries: 8, target_rows: 3 });
+    expect((await tableRows(t, 'people')).map((r) => r.id)).toEqual(['1', '4', '5']);
+    const letters = await listDeadLetters({ db: t.db });
+    expect(letters.dead_letters.map((l) => [l.line, l.reason])).toEqual([[3, 'refused_by_table'], [4, 'refused_by_table']]);
+    expect(letters.dead_letters[0]?.message).toMatch(/^table people refused the row: .*check/i);
+    expect(JSON.parse(letters.dead_letters[1]?.raw ?? '')).toEqual({ id: '3', name: 'cid', amt: -1 });
+
+    // Replayed while the table still refuses them: they stay waiting.
+    expect(await replayDeadLetters({ db: t.db })).toMatchObject({ replayed: 2, loaded: 0, still_rejected: 2 });
+    expect((await listDeadLetters({ db: t.db })).dead_letters).toHaveLength(2);
+    writeFileSync(transform, 'export default (r) => ({ ...r, name: r.name.slice(0, 3), amt: Math.abs(r.amt) });\n');
+    expect(await replayDeadLetters({ db: t.db })).toMatchObject({ replayed: 2, loaded: 2, still_rejected: 0, target_rows: 5 });
+    expect((await tableRows(t, 'people')).find((r) => r.id === '2')).toMatchObject({ name: 'bob', amt: 1 });
+    expect((await listDeadLetters({ db: t.db })).dead_letters).toEqual([]);
   });
 
   it('one writer per pipeline: a live holder is refused with its name, a dead one is taken over', async () => {

@@ -87,6 +87,7 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
     ]);
   });
 
+  // A value the column cannot hold is a refusal (the pipeline makes its record a dead letter).
   it('a server error is one line naming its SQLSTATE, and its transaction leaves nothing', async () => {
     const backend = await openBackend(pg.url);
     const spec: TargetSpec = { table: 'typed', columns: [{ name: 'id', type: 'any' }, { name: 'n', type: 'integer' }], key: 'id', cursor: null, rowHash: false };
@@ -97,8 +98,8 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
         await tx.writeRows('typed', spec, 1, 'last-wins', [row('a', 1)]);
       });
       const error = await failure(backend.transaction(async (tx) => tx.writeRows('typed', spec, 1, 'last-wins', [row('b', 'abc')])));
-      expect(isSluiceError(error) && error.code).toBe('BACKEND_QUERY');
-      expect(error.message).toMatch(/invalid input syntax for type bigint.*SQLSTATE 22P02 invalid_text_representation/);
+      expect(isSluiceError(error) && error.code).toBe('BACKEND_REFUSED');
+      expect(error.message).toMatch(/^table typed refused the row: invalid input syntax for type bigint.*SQLSTATE 22P02 invalid_text_representation/);
       expect(error.message).not.toContain('\n');
       expect(await backend.countRows('typed')).toBe(1);
     } finally {

@@ -90,7 +90,7 @@ function oneLine(text: string | undefined): string {
 }
 
 /** `SQLSTATE 23505 unique_violation`, for the end of a message. */
-function stateLabel(code: string): string {
+export function stateLabel(code: string): string {
   const name = SQLSTATE_NAMES[code];
   return name === undefined ? `SQLSTATE ${code}` : `SQLSTATE ${code} ${name}`;
 }

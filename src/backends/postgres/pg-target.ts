@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { SluiceError } from '../../core/errors.js';
+import { SluiceError, isSluiceError } from '../../core/errors.js';
 import type { ColumnSpec, ExistingRow, TargetRow, TargetSpec, WriteMode } from '../backend.js';
 import { META, isMetaColumn, metaColumns, quoteIdent } from '../sql.js';
 import { assignColumn, checkTableName, indexName, isTruncated, lockKey, physicalName } from './identifiers.js';
+import { sqlstateOf, stateLabel } from './errors.js';
 import type { PgSession } from './session.js';
 import { ROWID, nameComment, readTableInfo, type TableInfo } from './table-info.js';
 import { upsertSql, writeColumns, type WriteColumn } from './upsert.js';
@@ -162,6 +163,14 @@ export class PgTarget {
   }
 
   async writeRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): Promise<void> {
+    try {
+      await this.insertRows(table, spec, runId, mode, rows);
+    } catch (error) {
+      throw refusal(error, table) ?? error;
+    }
+  }
+
+  private async insertRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.serialize(table);
     const columns = writeColumns(spec);
@@ -239,4 +248,18 @@ export class PgTarget {
     await this.session.query(`DROP TABLE IF EXISTS ${quoteIdent(table)}`, undefined, `dropping table ${table}`);
     this.tables.delete(table);
   }
+}
+
+/**
+ * A row the table refuses: a value its column cannot hold (SQLSTATE class 22: too long, out of
+ * range, not a valid number or date) or a constraint of the table (class 23: NOT NULL, CHECK,
+ * another UNIQUE column). As BACKEND_REFUSED, the pipeline sets that record aside as a dead
+ * letter; anything else stops the batch.
+ */
+function refusal(error: unknown, table: string): SluiceError | null {
+  const state = sqlstateOf(error);
+  if (state === null || !(state.startsWith('22') || state.startsWith('23'))) return null;
+  const raw = (isSluiceError(error) ? error.cause : error) as { message?: string; detail?: string; column?: string };
+  const column = raw.column === undefined ? '' : ` (column ${raw.column})`;
+  return new SluiceError('BACKEND_REFUSED', `table ${table} refused the row: ${raw.message ?? 'rejected'}${column} (${stateLabel(state)})`, { cause: error });
 }

@@ -41,9 +41,9 @@ function fingerprint(value: unknown): string {
  * result; a retry starts a new transaction (on a new connection if needed), replays the
  * journal, checks that each replayed read returns what it returned before (the pipeline lock
  * keeps other writers away, so it does unless something outside sluice changed the table),
- * and carries on with the failed operation. Retries are bounded and only happen at the top
- * level of a transaction whose every statement went through the journal: a read outside it
- * (a dry run wraps a whole run) makes the transaction non-replayable.
+ * and carries on with the failed operation (inside savepoints too: they are journaled). Retries
+ * are bounded and only happen in a transaction whose every statement went through the journal:
+ * a read outside it (a dry run wraps a whole run) makes the transaction non-replayable.
  *
  * COMMIT with an unknown outcome. If the connection drops while COMMIT is in flight, the batch
  * may or may not have committed. BEGIN records the transaction id, so after reconnecting the
@@ -99,20 +99,29 @@ export class TxRunner {
   /** Runs one journaled operation of the open transaction, retrying it when that is safe. */
   async op<T>(invoke: () => Promise<T>): Promise<T> {
     if (this.depth === 0) return invoke();
-    const result = this.depth === 1 ? await this.withRetry(invoke, () => this.resume()) : await invoke();
+    const result = await this.withRetry(invoke, () => this.resume());
     // A transaction that cannot be replayed keeps no journal (a dry run would hold every row).
     if (this.replayable) this.journal.push({ replay: invoke, result: fingerprint(result) });
     return result;
   }
 
+  /**
+   * A savepoint. SAVEPOINT and RELEASE go through the journal like any operation, so a retry
+   * inside it (a dropped connection during a slice's COPY) replays the transaction up to and
+   * into the savepoint; a rollback to it takes its part of the journal out again.
+   */
   private async nested<T>(work: () => Promise<T>): Promise<T> {
     const name = `sluice_sp${this.depth}`;
     const mark = this.journal.length;
-    await this.session.query(`SAVEPOINT ${name}`);
+    const statement = (sql: string) => async (): Promise<null> => {
+      await this.session.query(sql);
+      return null;
+    };
+    await this.op(statement(`SAVEPOINT ${name}`));
     this.depth += 1;
     try {
       const result = await work();
-      await this.session.query(`RELEASE SAVEPOINT ${name}`);
+      await this.op(statement(`RELEASE SAVEPOINT ${name}`));
       return result;
     } catch (error) {
       if (!this.session.isLost) await this.session.query(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`).catch(() => {});

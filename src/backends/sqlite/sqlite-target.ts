@@ -29,6 +29,17 @@ function toSqlValue(value: unknown): unknown {
  * affinity, which stores numeric text as a number and other text as text: `any` here, since
  * neither a text nor a number type fits such a column (a DATE column holds ISO text).
  */
+/**
+ * A row the table's own rules refuse (CHECK, NOT NULL, another UNIQUE column, a STRICT column's
+ * type, a trigger's RAISE), as BACKEND_REFUSED: the pipeline then sets that record aside as a
+ * dead letter. Anything else (I/O, a full disk) stays what it is and stops the batch.
+ */
+function refusal(error: unknown, table: string): SluiceError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !(code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH')) return null;
+  return new SluiceError('BACKEND_REFUSED', `table ${table} refused the row: ${(error as Error).message}`, { cause: error });
+}
+
 function typeOf(declared: string): ColumnType {
   const upper = declared.toUpperCase();
   if (upper.includes('INT')) return 'integer';
@@ -150,6 +161,14 @@ export class SqliteTarget {
   }
 
   writeRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): void {
+    try {
+      this.insertRows(table, spec, runId, mode, rows);
+    } catch (error) {
+      throw refusal(error, table) ?? error;
+    }
+  }
+
+  private insertRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): void {
     const names = spec.columns.map((c) => c.name);
     const meta = metaColumns(spec).map((c) => c.name);
     const columns = [...names, ...meta];

@@ -1,4 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SluiceError } from '../../core/errors.js';
@@ -22,11 +23,12 @@ const BUILT_INS: Record<string, TransformFn> = { 'text-stats': textStats };
 export async function loadTransform(spec: string): Promise<TransformFn> {
   const builtIn = BUILT_INS[spec];
   if (builtIn) return builtIn;
-  // The module's modification time in the URL: a long-lived process that loads a fixed
-  // transform again (replay after a fix) gets the new code, not the cached module.
+  // The module's content hash in the URL: a long-lived process that loads a fixed transform
+  // again (replay after a fix) gets the new code, not the cached module. (Its modification time
+  // was not enough: two writes within one clock tick keep the same one.)
   const file = path.resolve(spec);
-  const version = existsSync(file) ? statSync(file).mtimeMs : 0;
-  const url = `${pathToFileURL(file).href}?v=${version}`;
+  const version = existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16) : '0';
+  const url = `${pathToFileURL(file).href}?content=${version}`;
   let module: { default?: unknown };
   try {
     module = (await import(url)) as { default?: unknown };
