@@ -1,3 +1,4 @@
+import { SluiceError } from '../core/errors.js';
 import type { LineageStep } from '../core/record.js';
 import type { RowBatch, SourceBatch } from '../core/row-batch.js';
 import type { Ledger, LedgerTx } from '../ledger/ledger.js';
@@ -127,6 +128,21 @@ export interface TextStreamOptions {
   require?: readonly string[];
 }
 
+/**
+ * What writeRows throws when the table refuses a row (a constraint of the table, a value its
+ * column cannot hold): the rows before `written` are in the table, the others are not, and the
+ * transaction goes on. The caller isolates the refused rows (commit-batch.ts).
+ */
+export class RowsRefused extends SluiceError {
+  constructor(
+    message: string,
+    readonly written: number,
+    cause: unknown,
+  ) {
+    super('BACKEND_REFUSED', message, { cause });
+  }
+}
+
 /** What may be done inside one transaction. */
 export interface BackendTx {
   /** Creates the target table or adds the columns it lacks; returns the added column names. */
@@ -134,6 +150,7 @@ export interface BackendTx {
   lookupExisting(table: string, keyColumn: string, keys: readonly unknown[]): Promise<ExistingRow[]>;
   /** Which of these row hashes earlier runs left in the table (the watermark boundary, unkeyed). */
   lookupHashes(table: string, hashes: readonly string[], currentRunId: number): Promise<Set<string>>;
+  /** Writes the rows in order; a row the table refuses stops it with RowsRefused. */
   writeRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): Promise<void>;
   /** Swaps `shadow` in as `table` (the replace strategy). */
   swapTable(shadow: string, table: string): Promise<void>;

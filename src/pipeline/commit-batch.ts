@@ -1,5 +1,4 @@
-import type { Backend, BackendTx, ExistingRow, LineageEntry, TargetSpec, WriteMode } from '../backends/backend.js';
-import { isSluiceError } from '../core/errors.js';
+import { RowsRefused, type Backend, type BackendTx, type ExistingRow, type LineageEntry, type TargetSpec, type WriteMode } from '../backends/backend.js';
 import { keyIdentity } from '../core/record.js';
 import type { Strategy } from '../core/settings.js';
 import type { CursorValue, DeadLetterInput, RunCounters, WaitingRepeats } from '../ledger/ledger.js';
@@ -232,24 +231,26 @@ async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSp
 }
 
 /**
- * Writes the rows in one statement, inside a savepoint. A row the table refuses (a constraint of
- * the table, a value its column cannot hold) fails the whole statement, so the rows are halved
- * until the refused ones stand alone: a few bad rows cost a few dozen statements, not one per row.
- * Returns the refused rows' positions in `rows`, with the database's reason.
+ * Writes the rows. A row the table refuses (a constraint of the table, a value its column cannot
+ * hold) stops the write there, the rows before it in: the rest is halved until the refused rows
+ * stand alone, so a few bad rows cost a few dozen statements, not one per row. Returns the
+ * refused rows' positions in `rows`, with the database's reason.
  */
 async function writeIsolatingRefusals(context: CommitContext, tx: BackendTx, spec: TargetSpec, mode: WriteMode, rows: readonly Staged[]): Promise<Map<number, string>> {
   const refused = new Map<number, string>();
   const write = async (from: number, to: number): Promise<void> => {
     try {
-      await context.backend.transaction(async () => tx.writeRows(context.table, spec, context.runId, mode, rows.slice(from, to)));
+      await tx.writeRows(context.table, spec, context.runId, mode, from === 0 && to === rows.length ? rows : rows.slice(from, to));
     } catch (error) {
-      if (!isSluiceError(error) || error.code !== 'BACKEND_REFUSED') throw error;
-      if (to - from === 1) refused.set(from, error.message);
-      else {
-        const middle = from + Math.ceil((to - from) / 2);
-        await write(from, middle);
-        await write(middle, to);
+      if (!(error instanceof RowsRefused)) throw error;
+      const failed = from + error.written;
+      if (to - failed === 1) {
+        refused.set(failed, error.message);
+        return;
       }
+      const middle = failed + Math.ceil((to - failed) / 2);
+      await write(failed, middle);
+      await write(middle, to);
     }
   };
   if (rows.length > 0) await write(0, rows.length);

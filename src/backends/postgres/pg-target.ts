@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SluiceError, isSluiceError } from '../../core/errors.js';
-import type { ColumnSpec, ExistingRow, TargetRow, TargetSpec, WriteMode } from '../backend.js';
+import { RowsRefused, type ColumnSpec, type ExistingRow, type TargetRow, type TargetSpec, type WriteMode } from '../backend.js';
 import { META, isMetaColumn, metaColumns, quoteIdent } from '../sql.js';
 import { assignColumn, checkTableName, indexName, isTruncated, lockKey, physicalName } from './identifiers.js';
 import { sqlstateOf, stateLabel } from './errors.js';
@@ -162,12 +162,24 @@ export class PgTarget {
     return new Set(result.rows.map((row) => row.h));
   }
 
+  /**
+   * In a savepoint of its own: on PostgreSQL a refused row aborts the whole transaction, and the
+   * savepoint keeps the batch's earlier work (none of these rows is then in).
+   */
   async writeRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.session.query('SAVEPOINT sluice_write');
     try {
       await this.insertRows(table, spec, runId, mode, rows);
     } catch (error) {
-      throw refusal(error, table) ?? error;
+      const refused = refusal(error, table);
+      if (refused === null) throw error;
+      await this.session.query('ROLLBACK TO SAVEPOINT sluice_write');
+      // A staging table made inside the savepoint went with it.
+      this.forget();
+      throw refused;
     }
+    await this.session.query('RELEASE SAVEPOINT sluice_write');
   }
 
   private async insertRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): Promise<void> {
@@ -256,10 +268,10 @@ export class PgTarget {
  * another UNIQUE column). As BACKEND_REFUSED, the pipeline sets that record aside as a dead
  * letter; anything else stops the batch.
  */
-function refusal(error: unknown, table: string): SluiceError | null {
+function refusal(error: unknown, table: string): RowsRefused | null {
   const state = sqlstateOf(error);
   if (state === null || !(state.startsWith('22') || state.startsWith('23'))) return null;
   const raw = (isSluiceError(error) ? error.cause : error) as { message?: string; detail?: string; column?: string };
   const column = raw.column === undefined ? '' : ` (column ${raw.column})`;
-  return new SluiceError('BACKEND_REFUSED', `table ${table} refused the row: ${raw.message ?? 'rejected'}${column} (${stateLabel(state)})`, { cause: error });
+  return new RowsRefused(`table ${table} refused the row: ${raw.message ?? 'rejected'}${column} (${stateLabel(state)})`, 0, error);
 }

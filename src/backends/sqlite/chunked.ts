@@ -16,9 +16,16 @@ const ROWS_PER_STATEMENT = 100;
 /**
  * Runs `statementFor(n)` (an n-row INSERT) over `rows` in full chunks, and the remainder row by
  * row: two statements per table, not one per remainder size, each holding its compiled program
- * in memory for the whole run.
+ * in memory for the whole run. A failing statement changes nothing (SQLite backs it out) and
+ * stops the rest; `progress.written` then says how many rows are in.
  */
-export function insertChunked<T>(rows: readonly T[], paramsPerRow: number, statementFor: (count: number) => Statement, pushParams: (row: T, into: unknown[]) => void): void {
+export function insertChunked<T>(
+  rows: readonly T[],
+  paramsPerRow: number,
+  statementFor: (count: number) => Statement,
+  pushParams: (row: T, into: unknown[]) => void,
+  progress: { written: number } = { written: 0 },
+): void {
   const per = rowsPerStatement(paramsPerRow, MAX_PARAMS, ROWS_PER_STATEMENT);
   const full = rows.length - (rows.length % per);
   const params: unknown[] = [];
@@ -29,6 +36,7 @@ export function insertChunked<T>(rows: readonly T[], paramsPerRow: number, state
     // property lookup, which cost a quarter of each INSERT (1M-row bench CSV, perf); arguments it
     // reads directly. 30,000 arguments are well within what a call may take.
     statement.run(...params);
+    progress.written = to;
   };
   if (full > 0) {
     const many = statementFor(per);

@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import { SluiceError } from '../../core/errors.js';
+import type Database from 'better-sqlite3';
 import type { RowBatch } from '../../core/row-batch.js';
-import type { ColumnSpec, ColumnType, ExistingRow, TargetRow, TargetSpec, WriteMode } from '../backend.js';
+import { RowsRefused, type ColumnSpec, type ColumnType, type ExistingRow, type TargetRow, type TargetSpec, type WriteMode } from '../backend.js';
 import { META, isMetaColumn, metaColumns, placeholders, quoteIdent } from '../sql.js';
 import { insertChunked } from './chunked.js';
 import type { Db } from './connection.js';
@@ -34,10 +34,10 @@ function toSqlValue(value: unknown): unknown {
  * type, a trigger's RAISE), as BACKEND_REFUSED: the pipeline then sets that record aside as a
  * dead letter. Anything else (I/O, a full disk) stays what it is and stops the batch.
  */
-function refusal(error: unknown, table: string): SluiceError | null {
+function refusal(error: unknown, written: number, table: string): RowsRefused | null {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !(code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH')) return null;
-  return new SluiceError('BACKEND_REFUSED', `table ${table} refused the row: ${(error as Error).message}`, { cause: error });
+  return new RowsRefused(`table ${table} refused the row: ${(error as Error).message}`, written, error);
 }
 
 function typeOf(declared: string): ColumnType {
@@ -161,14 +161,15 @@ export class SqliteTarget {
   }
 
   writeRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): void {
+    const progress = { written: 0 };
     try {
-      this.insertRows(table, spec, runId, mode, rows);
+      this.insertRows(table, spec, runId, mode, rows, progress);
     } catch (error) {
-      throw refusal(error, table) ?? error;
+      throw refusal(error, progress.written, table) ?? error;
     }
   }
 
-  private insertRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): void {
+  private insertRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[], progress: { written: number }): void {
     const names = spec.columns.map((c) => c.name);
     const meta = metaColumns(spec).map((c) => c.name);
     const columns = [...names, ...meta];
@@ -187,6 +188,7 @@ export class SqliteTarget {
         if (spec.cursor !== null) params.push(row.cursor);
         if (spec.rowHash) params.push(row.rowHash);
       },
+      progress,
     );
   }
 
