@@ -129,7 +129,7 @@ function resumedFilter(run: RunRow, options: ReplayOptions): LetterFilter {
   if (!differs) return stored;
   const started = [stored.runId === undefined ? '' : ` --run ${stored.runId}`, stored.reason === undefined ? '' : ` --reason ${stored.reason}`].join('');
   throw new SluiceError('CONFIG_INVALID', `replay run ${run.id} of pipeline ${run.pipeline} is unfinished and was started with${started === '' ? ' no filter' : started}; it must finish first`, {
-    hint: `continue it with: sluice dead-letters replay --pipeline ${run.pipeline}${started} (then replay the others)`,
+    hint: `continue it with: sluice dead-letters replay --db ${redact(options.db)} --pipeline ${run.pipeline}${started} (then replay the others)`,
   });
 }
 

@@ -92,6 +92,12 @@ export default (r) => {
     expect(run.stderr).toContain('run 2 of pipeline default is an unfinished dead-letter replay; it must finish before the next run');
     expect(run.stderr).toContain(`continue it with: sluice dead-letters replay --db ${db} --pipeline default`);
 
+    // Another filter waits until the unfinished replay is done.
+    const other = sluice(['dead-letters', 'replay', '--db', db, '--reason', 'missing_key']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('replay run 2 of pipeline default is unfinished and was started with no filter; it must finish first');
+    expect(other.stderr).toContain(`continue it with: sluice dead-letters replay --db ${db} --pipeline default`);
+
     // SIGTERM: the batch in flight commits, then the replay stops (exit 130) and says how to go on.
     writeFileSync(marker, '65 SIGTERM');
     const stopped = sluice(['dead-letters', 'replay', '--db', db]);

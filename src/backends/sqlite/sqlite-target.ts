@@ -1,5 +1,5 @@
-import { SluiceError } from '../../core/errors.js';
 import type Database from 'better-sqlite3';
+import { SluiceError } from '../../core/errors.js';
 import type { RowBatch } from '../../core/row-batch.js';
 import { RowsRefused, type ColumnSpec, type ColumnType, type ExistingRow, type TargetRow, type TargetSpec, type WriteMode } from '../backend.js';
 import { META, isMetaColumn, metaColumns, placeholders, quoteIdent } from '../sql.js';
@@ -24,12 +24,6 @@ function toSqlValue(value: unknown): unknown {
 }
 
 /**
- * A declared type as SQLite's affinity rules read it (INT, then CHAR/CLOB/TEXT, then BLOB or
- * none, then REAL/FLOA/DOUB), plus BOOL. The rest (NUMERIC, DECIMAL, DATE...) has numeric
- * affinity, which stores numeric text as a number and other text as text: `any` here, since
- * neither a text nor a number type fits such a column (a DATE column holds ISO text).
- */
-/**
  * A row the table's own rules refuse (CHECK, NOT NULL, another UNIQUE column, a STRICT column's
  * type, a trigger's RAISE), as BACKEND_REFUSED: the pipeline then sets that record aside as a
  * dead letter. Anything else (I/O, a full disk) stays what it is and stops the batch.
@@ -40,6 +34,12 @@ function refusal(error: unknown, written: number, table: string): RowsRefused | 
   return new RowsRefused(`table ${table} refused the row: ${(error as Error).message}`, written, error);
 }
 
+/**
+ * A declared type as SQLite's affinity rules read it (INT, then CHAR/CLOB/TEXT, then BLOB or
+ * none, then REAL/FLOA/DOUB), plus BOOL. The rest (NUMERIC, DECIMAL, DATE...) has numeric
+ * affinity, which stores numeric text as a number and other text as text: `any` here, since
+ * neither a text nor a number type fits such a column (a DATE column holds ISO text).
+ */
 function typeOf(declared: string): ColumnType {
   const upper = declared.toUpperCase();
   if (upper.includes('INT')) return 'integer';
