@@ -49,6 +49,24 @@ export async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
+/**
+ * Node prints a library's process warning as a block of text with a hint about
+ * --trace-warnings: the PostgreSQL driver's about `sslmode=require` takes 9 lines before the
+ * connection's own error. A command prints each one as one `note:` line instead: its first line,
+ * which says what it is about.
+ */
+function warningsAsNotes(): void {
+  const shown = new Set<string>();
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    const line = warning.message.split('\n')[0] ?? warning.name;
+    if (shown.has(line)) return; // a URL parsed again on each reconnect warns again
+    shown.add(line);
+    say(`note: ${line}`);
+  });
+}
+
+warningsAsNotes();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -42,6 +42,16 @@ describe('sluice run: invocation errors exit 2 and write nothing', () => {
     expect(rows(db, 'SELECT COUNT(*) AS n FROM records')).toEqual([{ n: 2 }]);
   });
 
+  // The PostgreSQL driver warns about sslmode=require through Node, which printed 9 lines and a
+  // --trace-warnings hint before the connection's own one-line error.
+  it("a library's warning is one note line, not Node's block", () => {
+    const r = sluice(['status', '--db', 'postgres://u:p@127.0.0.1:1/none?sslmode=require']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^note: SECURITY WARNING: The SSL modes 'prefer', 'require', and 'verify-ca' are treated as aliases for 'verify-full'\.\n/);
+    expect(r.stderr).not.toContain('trace-warnings');
+    expect(r.stderr.split('\n').filter((line) => line.startsWith('note:'))).toHaveLength(1);
+  });
+
   it('a --table the backend cannot create as named: SQLite reserves sqlite_*, PostgreSQL keeps 63 bytes', () => {
     const { db, src } = drop({ 'a.csv': GOOD_CSV });
     const reserved = sluice(['run', '--db', db, '--source-dir', src, '--table', 'SQLite_stats']);
