@@ -3,7 +3,7 @@ import { openBackend } from '../backends/open-backend.js';
 import { SluiceError } from '../core/errors.js';
 import type { ReasonCode } from '../core/record.js';
 import type { RunSettings } from '../core/settings.js';
-import type { RunRow } from '../ledger/ledger.js';
+import type { LetterFilter, RunRow } from '../ledger/ledger.js';
 
 /** What every inspection call takes: the database, and optionally one pipeline. */
 export interface InspectOptions {
@@ -77,6 +77,21 @@ export function settingsOf(run: RunRow): Partial<RunSettings> {
   } catch {
     return {};
   }
+}
+
+/** What a `dead-letters replay` run stores beside its settings: it is a replay, of these letters. */
+export interface ReplayMarks {
+  replay?: boolean;
+  replayFilter?: LetterFilter;
+}
+
+export function replayMarksOf(run: RunRow): ReplayMarks {
+  return settingsOf(run) as ReplayMarks;
+}
+
+/** A run of `dead-letters replay`, not of files. */
+export function isReplayRun(run: RunRow): boolean {
+  return replayMarksOf(run).replay === true;
 }
 
 /** Field names as the run stored them in the table: trimmed and lower-cased unless --no-normalize. */

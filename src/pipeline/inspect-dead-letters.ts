@@ -5,7 +5,7 @@ import type { ReasonCode } from '../core/record.js';
 import { canonicalTimestamp } from '../core/timestamp.js';
 import type { DeadLetterRow } from '../ledger/ledger.js';
 import type { DeadLetterFilter } from '../ledger/queries.js';
-import { checkReason, onePipeline, reading, requireRun, writing, type InspectOptions } from './inspect-common.js';
+import { checkReason, isReplayRun, onePipeline, reading, requireRun, writing, type InspectOptions } from './inspect-common.js';
 import { acquirePipelineLock } from './lock.js';
 
 export interface DeadLetterEntry {
@@ -53,17 +53,9 @@ async function replayRuns(backend: Backend, letters: readonly DeadLetterRow[]): 
   for (const id of new Set(letters.map((d) => d.replayedBy))) {
     if (id === null) continue;
     const run = await backend.ledger.getRun(id);
-    if (run !== null && isReplay(run.settings)) replays.add(id);
+    if (run !== null && isReplayRun(run)) replays.add(id);
   }
   return replays;
-}
-
-function isReplay(settings: string | null): boolean {
-  try {
-    return (JSON.parse(settings ?? '{}') as { replay?: unknown }).replay === true;
-  } catch {
-    return false;
-  }
 }
 
 function entry(d: DeadLetterRow, replays: ReadonlySet<number>): DeadLetterEntry {

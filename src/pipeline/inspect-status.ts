@@ -3,7 +3,7 @@ import type { Backend } from '../backends/backend.js';
 import { isPostgresUrl } from '../backends/open-backend.js';
 import { DEFAULT_LIMITS, type RunSettings } from '../core/settings.js';
 import type { RunFileRow, RunRow, RunStatus } from '../ledger/ledger.js';
-import { reading, settingsOf, type InspectOptions } from './inspect-common.js';
+import { isReplayRun, reading, settingsOf, type InspectOptions } from './inspect-common.js';
 import { isStaleLock } from './lock.js';
 import { pendingReread, type PendingReread } from './rereads.js';
 
@@ -111,7 +111,7 @@ async function unfinishedRun(backend: Backend, db: string, run: RunRow): Promise
     heartbeat_at: run.heartbeatAt,
     loaded: run.counters.loaded,
     checkpoint: checkpointOf(await backend.ledger.runFiles(run.id)),
-    resume_command: state === 'alive' ? null : continueCommand(settingsOf(run), db, run.pipeline),
+    resume_command: state === 'alive' ? null : continueCommand(run, db),
   };
 }
 
@@ -137,9 +137,9 @@ function checkpointOf(files: readonly RunFileRow[]): CheckpointPosition {
 }
 
 /** What continues an unfinished run: a replay's own command, or the run's. */
-function continueCommand(s: Partial<RunSettings> & { replay?: boolean }, db: string, pipeline: string): string {
-  if (s.replay !== true) return resumeCommand(s, db, pipeline);
-  return ['sluice', 'dead-letters', 'replay', '--db', db, '--pipeline', pipeline].map(shellQuote).join(' ');
+function continueCommand(run: RunRow, db: string): string {
+  if (!isReplayRun(run)) return resumeCommand(settingsOf(run), db, run.pipeline);
+  return ['sluice', 'dead-letters', 'replay', '--db', db, '--pipeline', run.pipeline].map(shellQuote).join(' ');
 }
 
 /**

@@ -3,12 +3,12 @@ import type { FieldType, Format, RunSettings } from '../core/settings.js';
 import type { ValidateRules } from '../stages/validate/index.js';
 import { compileSchemaFile } from '../stages/validate/index.js';
 import { detectFormat } from '../stages/decode/index.js';
-import { openBackend } from '../backends/open-backend.js';
 import { discoverFiles, noFilesMatched, type DiscoveredFile } from '../stages/discover/index.js';
 import { Normalizer } from '../stages/normalize/index.js';
 import { loadTransform, type TransformFn } from '../stages/transform/index.js';
 import type { CursorSpec } from '../stages/watermark/index.js';
 import { exportFormatOf } from './export.js';
+import { reading } from './inspect-common.js';
 import { refuseDatabaseAsOutput, requireOutputDirectory } from './output-guard.js';
 
 /** What a run needs before it touches the database; every problem here is exit 2. */
@@ -49,13 +49,9 @@ async function allowEmptySourceDir(settings: RunSettings, warn: (message: string
 
 /** Whether the pipeline has loaded a file: read-only, so a first run that stops here writes nothing. */
 async function loadedBefore(settings: RunSettings): Promise<boolean> {
-  const backend = await openBackend(settings.db, { readonly: true }).catch(() => null);
-  if (backend === null) return false;
-  try {
-    return (await backend.queries.hasLedger()) && (await backend.ledger.loadedFiles(settings.pipeline)).size > 0;
-  } finally {
-    await backend.close();
-  }
+  const loaded = reading(settings.db, false, async (backend) => (await backend.ledger.loadedFiles(settings.pipeline)).size > 0);
+  // No database yet (or none reachable): nothing was loaded that the run could know of.
+  return loaded.catch(() => false);
 }
 
 /** The record rules of a pipeline (normalize, transform, validate, key, cursor), without its files. */

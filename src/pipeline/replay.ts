@@ -6,7 +6,7 @@ import type { RunSettings, Strategy } from '../core/settings.js';
 import type { DeadLetterRow, LetterFilter, LetterPage, RunRow } from '../ledger/ledger.js';
 import { Batch } from './batch.js';
 import { commitBatch } from './commit-batch.js';
-import { onePipeline, requireRun } from './inspect-common.js';
+import { isReplayRun, onePipeline, replayMarksOf, requireRun, type ReplayMarks } from './inspect-common.js';
 import { acquirePipelineLock } from './lock.js';
 import { commitContext, replayFlow, replayLetter } from './replay-letters.js';
 import { markInterrupted } from './run-state.js';
@@ -44,12 +44,6 @@ export interface ReplaySummary {
   resumed: boolean;
   /** Stopped by `stopRequested`: the run is interrupted; the same command continues it. */
   interrupted: boolean;
-}
-
-/** What a replay run stores beside the settings: it is a replay, of these letters. */
-interface ReplayMarks {
-  replay?: boolean;
-  replayFilter?: LetterFilter;
 }
 
 /**
@@ -116,7 +110,7 @@ async function lastRun(backend: Backend, pipeline: string): Promise<RunRow> {
 /** The pipeline's unfinished replay, to continue; an unfinished run of files must finish first. */
 function unfinishedReplay(last: RunRow, pipeline: string, db: string): RunRow | null {
   if (last.status !== 'running' && last.status !== 'interrupted') return null;
-  if (marksOf(last).replay === true) return last;
+  if (isReplayRun(last)) return last;
   throw new SluiceError('CONFIG_INVALID', `run ${last.id} of pipeline ${pipeline} is unfinished; finish it before replaying dead letters`, {
     hint: `run the same sluice run command again to resume it (sluice status --db ${redact(db)} shows it), or start over with --restart`,
   });
@@ -124,21 +118,13 @@ function unfinishedReplay(last: RunRow, pipeline: string, db: string): RunRow | 
 
 /** An unfinished replay goes on with the letters it started with; other filters wait for it. */
 function resumedFilter(run: RunRow, options: ReplayOptions): LetterFilter {
-  const stored = marksOf(run).replayFilter ?? {};
+  const stored = replayMarksOf(run).replayFilter ?? {};
   const differs = (options.runId !== undefined && options.runId !== stored.runId) || (options.reason !== undefined && options.reason !== stored.reason);
   if (!differs) return stored;
   const started = [stored.runId === undefined ? '' : ` --run ${stored.runId}`, stored.reason === undefined ? '' : ` --reason ${stored.reason}`].join('');
   throw new SluiceError('CONFIG_INVALID', `replay run ${run.id} of pipeline ${run.pipeline} is unfinished and was started with${started === '' ? ' no filter' : started}; it must finish first`, {
     hint: `continue it with: sluice dead-letters replay --db ${redact(options.db)} --pipeline ${run.pipeline}${started} (then replay the others)`,
   });
-}
-
-function marksOf(run: RunRow): ReplayMarks {
-  try {
-    return JSON.parse(run.settings) as ReplayMarks;
-  } catch {
-    return {};
-  }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { RunSettings } from '../core/settings.js';
 import type { CursorValue, RunRow, WatermarkRow } from '../ledger/ledger.js';
 import { compareSortable, parseCursor, type CursorSpec } from '../stages/watermark/index.js';
 import { targetSpec, type CommitContext } from './commit-batch.js';
+import { isReplayRun } from './inspect-common.js';
 import type { PreparedRun } from './prepare.js';
 import { rereadNote } from './rereads.js';
 import type { FileReport, RunSummary } from './summary.js';
@@ -81,13 +82,13 @@ async function resume(backend: Backend, settings: RunSettings, prepared: Prepare
 }
 
 function checkSameSettings(settings: RunSettings, run: RunRow): void {
-  const before = JSON.parse(run.settings) as Partial<RunSettings> & { replay?: boolean };
-  if (before.replay === true) {
+  if (isReplayRun(run)) {
     // Its settings are a replay's: resumed as a run of files, it would end with its letters half done.
     throw new SluiceError('CONFIG_INVALID', `run ${run.id} of pipeline ${settings.pipeline} is an unfinished dead-letter replay; it must finish before the next run`, {
       hint: `continue it with: sluice dead-letters replay --db ${redact(settings.db)} --pipeline ${settings.pipeline}, or start over with --restart (what it loaded stays; the letters it did not reach wait)`,
     });
   }
+  const before = JSON.parse(run.settings) as Partial<RunSettings>;
   for (const name of RESUME_KEYS) {
     if (JSON.stringify(before[name] ?? null) !== JSON.stringify(settings[name] ?? null)) {
       throw new SluiceError('CONFIG_INVALID', `run ${run.id} of pipeline ${settings.pipeline} is unfinished and was started with --${name} ${String(before[name])}, not ${String(settings[name])}`, {
