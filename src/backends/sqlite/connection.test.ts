@@ -35,3 +35,21 @@ describe('opening something that is not a database', () => {
     expect(readFileSync(file)).toEqual(before);
   });
 });
+
+describe('the lineage view of a ledger an older version made', () => {
+  it('is made anew with today\'s steps on the next open', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'sluice-view-')), 'old.db');
+    openSqlite(file).close();
+    const old = new Database(file);
+    // The view as versions before `discard` made it.
+    old.exec(`DROP VIEW _sluice_lineage_steps;
+      CREATE VIEW "_sluice_lineage_steps" AS SELECT run_id, file_id, line, key, step FROM _sluice_lineage WHERE step <> 'stage'
+        UNION ALL SELECT run_id, file_id, line, key, 'stage' FROM _sluice_lineage WHERE step IN ('load', 'skip-stale', 'skip-duplicate');
+      INSERT INTO _sluice_lineage (run_id, file_id, line, key, step) VALUES (1, 1, 2, 'k', 'discard');`);
+    old.close();
+    const db = openSqlite(file);
+    const steps = db.prepare('SELECT step FROM _sluice_lineage_steps ORDER BY step').all() as { step: string }[];
+    expect(steps.map((row) => row.step)).toEqual(['discard', 'stage']);
+    db.close();
+  });
+});

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SluiceError, describeErrno } from '../../core/errors.js';
-import { ledgerDdl } from '../../ledger/schema.js';
+import { LINEAGE_STEPS_SQL, LINEAGE_VIEW, ledgerDdl } from '../../ledger/schema.js';
 import { quoteIdent } from '../sql.js';
 
 export type Db = Database.Database;
@@ -68,7 +68,22 @@ export function openSqlite(file: string, options: OpenOptions = {}): Db {
 
 /** The ledger's tables, indexes and view; each statement does nothing when its object exists. */
 export function createLedger(db: Db): void {
+  refreshLineageView(db);
   for (const statement of ledgerDdl('sqlite', quoteIdent)) db.exec(statement);
+}
+
+/**
+ * SQLite has no CREATE OR REPLACE VIEW: a view an older version made (before `discard` counted
+ * as staged) would stay as it was, and SQL users would read other steps than `sluice lineage`
+ * shows. It is dropped, in the transaction that makes it anew, when its text is not today's.
+ */
+function refreshLineageView(db: Db): void {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?").get(LINEAGE_VIEW) as { sql: string } | undefined;
+  if (row === undefined || row.sql.endsWith(LINEAGE_STEPS_SQL)) return;
+  db.transaction(() => {
+    db.exec(`DROP VIEW IF EXISTS ${quoteIdent(LINEAGE_VIEW)}`);
+    db.exec(`CREATE VIEW ${quoteIdent(LINEAGE_VIEW)} AS ${LINEAGE_STEPS_SQL}`);
+  }).immediate();
 }
 
 /** A directory as --db, or a file in a directory that is not there: said plainly, exit 2. */
