@@ -7,6 +7,8 @@
  * Exact second (rare): find the offending literal in the source text, since the parsed value has
  * already lost it (2^53 itself and 1e20 are exact and pass).
  */
+import { isName, stringEnd } from './json-scan.js';
+
 const LIMIT = 2 ** 53;
 const BIG_LIMIT = 2n ** 53n;
 const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
@@ -44,17 +46,6 @@ function describeUnsafe(literal: string, field: string | null): string | null {
   return `integer ${literal}${where} exceeds 2^53 and cannot be stored exactly; quote it as a string in the source`;
 }
 
-/** End of the string literal opening at `start` (index after its closing quote). */
-function stringEnd(raw: string, start: number): number {
-  let quote = raw.indexOf('"', start + 1);
-  for (;;) {
-    let backslashes = 0;
-    while (raw.charCodeAt(quote - 1 - backslashes) === 92) backslashes++;
-    if (backslashes % 2 === 0) return quote + 1;
-    quote = raw.indexOf('"', quote + 1);
-  }
-}
-
 /** The first number literal in valid JSON `raw` that JSON.parse cannot represent exactly. */
 export function findUnsafeNumber(raw: string): UnsafeNumber | null {
   let depth = 0;
@@ -64,7 +55,7 @@ export function findUnsafeNumber(raw: string): UnsafeNumber | null {
     if (c === 34) {
       const end = stringEnd(raw, i);
       // A string directly inside the top-level object and followed by ':' is a field name.
-      if (depth === 1 && /^\s*:/.test(raw.slice(end, end + 8))) field = JSON.parse(raw.slice(i, end)) as string;
+      if (depth === 1 && isName(raw, end)) field = JSON.parse(raw.slice(i, end)) as string;
       i = end;
     } else if (c === 123 || c === 91) {
       depth++;

@@ -18,7 +18,7 @@ export interface Scanned {
 }
 
 /** Index just past the string literal opening at `start`, or -1 if the text ends first. */
-function stringEnd(text: string, start: number): number {
+export function stringEnd(text: string, start: number): number {
   let quote = text.indexOf('"', start + 1);
   while (quote !== -1) {
     let backslashes = 0;
@@ -27,6 +27,13 @@ function stringEnd(text: string, start: number): number {
     quote = text.indexOf('"', quote + 1);
   }
   return -1;
+}
+
+/** Whether the string literal that ends at `end` is an object's name: a colon follows, after JSON whitespace. */
+export function isName(text: string, end: number): boolean {
+  let at = end;
+  for (let c = text.charCodeAt(at); c === 32 || c === 9 || c === 10 || c === 13; c = text.charCodeAt(at)) at += 1;
+  return text.charCodeAt(at) === 58;
 }
 
 /** Characters that end a number or a literal such as `true`: , ] } and JSON whitespace. */

@@ -1,5 +1,6 @@
 /** A parsed JSON value → a record's fields, or the problem that keeps it from being one. */
 import type { Fields } from '../../core/record.js';
+import { findDuplicateName, mayHaveDuplicateNames } from './json-duplicates.js';
 import { findUnsafeNumber, hasSuspectNumber } from './json-numbers.js';
 import { Problem } from './problem.js';
 
@@ -50,8 +51,8 @@ export function syntaxErrorIndex(raw: string, error: unknown): number {
 }
 
 /**
- * `value` as fields if it is a JSON object whose numbers are all exact. `what` names the record
- * in messages, e.g. `line 4` or `line 4: array element 3`.
+ * `value` as fields if it is a JSON object whose numbers are all exact and whose names are each
+ * given once. `what` names the record in messages, e.g. `line 4` or `line 4: array element 3`.
  */
 export function objectFields(value: unknown, raw: string, what: string): Fields | Problem {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -60,6 +61,10 @@ export function objectFields(value: unknown, raw: string, what: string): Fields 
   if (hasSuspectNumber(value)) {
     const unsafe = findUnsafeNumber(raw);
     if (unsafe) return new Problem('unsupported_value', unsafe.field, `${what}: ${unsafe.message}`);
+  }
+  if (mayHaveDuplicateNames(value, raw)) {
+    const duplicate = findDuplicateName(raw);
+    if (duplicate) return new Problem('malformed_row', duplicate.field, `${what}: ${duplicate.message}`);
   }
   // Keys such as __proto__ are plain data: JSON.parse already made them own properties, and with
   // a null prototype they stay data for every later stage. Re-parenting the parsed object gives

@@ -151,3 +151,16 @@ describe('json: broken files', () => {
     expect(after.message).toMatch(/expected the end of the file after the top-level array, found "x"/);
   });
 });
+
+describe('json: elements that give a name twice', () => {
+  it('are malformed_row problems naming the field, on the fast path and the nested one', async () => {
+    const path = dir.write('twice.json', '[{"a": 1},\n {"a": 2, "a": 3},\n {"a": 4, "b": {"c": 1, "c": 2}}, {"a": 5}]');
+    const records = await decodeAll(path, json);
+    expect(records.map((r) => (r.problem ? [r.problem.reason, r.problem.field, r.problem.message.slice(0, 56)] : r.fields?.a))).toEqual([
+      1,
+      ['malformed_row', 'a', 'line 2: array element 2: field a appears twice in one ob'],
+      ['malformed_row', 'b', 'line 3: array element 3: name "c" inside field b appears'],
+      5,
+    ]);
+  });
+});

@@ -57,3 +57,15 @@ describe('ndjson', () => {
     expect(await decodeFields(dir.write('empty.ndjson', ''), ndjson)).toEqual([]);
   });
 });
+
+describe('ndjson objects that give a name twice', () => {
+  it('are malformed_row problems naming the field; the lines around them load', async () => {
+    const path = dir.write('twice.ndjson', '{"id":1}\n{"id":2,"v":"a","id":3}\n{"id":4}\n');
+    const records = await decodeAll(path, ndjson);
+    expect(records.map((r) => r.problem ?? r.fields?.id)).toEqual([
+      1,
+      expect.objectContaining({ reason: 'malformed_row', field: 'id', message: expect.stringMatching(/^line 2: field id appears twice in one object; expected each name once/) }),
+      4,
+    ]);
+  });
+});
