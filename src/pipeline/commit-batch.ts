@@ -2,7 +2,7 @@ import { RowsRefused, type Backend, type BackendTx, type ExistingRow, type Linea
 import { keyIdentity } from '../core/record.js';
 import type { Strategy } from '../core/settings.js';
 import type { CursorValue, DeadLetterInput, RunCounters, WaitingRepeats } from '../ledger/ledger.js';
-import { planMerge, type ExistingState, type MergeOutcome } from '../stages/merge/index.js';
+import { planMerge, type ExistingState, type MergeContext, type MergeOutcome } from '../stages/merge/index.js';
 import { addWaiting, noLettersWaiting, type Batch, type BatchCheckpoint, type LettersWaiting, type Staged } from './batch.js';
 import { crashPoint } from './crash-points.js';
 import { safeJson } from './record-flow.js';
@@ -201,18 +201,8 @@ async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSp
   const keyed = context.key !== null;
   const existing = keyed ? await lookupExisting(context, tx, staged) : new Map<string, ExistingState>();
   const boundaryDuplicates = context.rowHash ? await lookupBoundaryHashes(context, tx, staged) : new Set<number>();
-  const plan = planMerge(
-    staged,
-    { strategy: context.strategy, keyed, runId: context.runId, existing, boundaryDuplicates },
-  );
-  const rows = plan.writes.map((index) => staged[index] as Staged);
-  const refused = await writeIsolatingRefusals(context, tx, spec, writeMode(context.strategy, keyed), rows);
-  const outcomes: (MergeOutcome | null)[] = [...plan.outcomes];
-  for (const [row, message] of refused) {
-    const index = plan.writes[row] as number;
-    outcomes[index] = null;
-    refuse(batch, spec, staged[index] as Staged, message);
-  }
+  const merge: MergeContext = { strategy: context.strategy, keyed, runId: context.runId, existing, boundaryDuplicates };
+  const outcomes = await writeMerged(context, tx, spec, batch, merge);
   let maxCursor = maxBefore;
   // upsert-newer skips a record only when the table holds its key at that cursor or a newer
   // one, so its cursor is covered too: a re-read after a watermark reset that finds every
@@ -228,6 +218,47 @@ async function mergeStaged(context: CommitContext, tx: BackendTx, spec: TargetSp
   });
   for (const outcome of MERGE_OUTCOMES) if (tally[outcome] > 0) batch.count(OUTCOME_COUNTER[outcome], tally[outcome]);
   return maxCursor;
+}
+
+/**
+ * Plans the merge and writes the rows it keeps. A row the table refuses becomes a dead letter and
+ * the merge is planned again without it: a record set aside for that one (an earlier version of
+ * the key under update, a later duplicate, an older cursor) may be the key's row now. Rows already
+ * written stay: taking a refused record out changes the plan of its own key only. Returns each
+ * staged record's outcome, null for those refused.
+ */
+async function writeMerged(context: CommitContext, tx: BackendTx, spec: TargetSpec, batch: Batch, merge: MergeContext): Promise<(MergeOutcome | null)[]> {
+  const staged = batch.staged;
+  const mode = writeMode(context.strategy, merge.keyed);
+  const refusedAt = new Set<number>();
+  const written = new Set<number>();
+  let plan = planWithout(staged, merge, refusedAt);
+  let pending = plan.writes;
+  for (;;) {
+    const refused = await writeIsolatingRefusals(context, tx, spec, mode, pending.map((index) => staged[index] as Staged));
+    if (refused.size === 0) return plan.outcomes;
+    for (const [row, message] of refused) {
+      const index = pending[row] as number;
+      refusedAt.add(index);
+      refuse(batch, spec, staged[index] as Staged, message);
+    }
+    for (const index of pending) if (!refusedAt.has(index)) written.add(index);
+    plan = planWithout(staged, merge, refusedAt);
+    pending = plan.writes.filter((index) => !written.has(index));
+  }
+}
+
+/** The merge's plan for the staged records less the refused ones (whose outcome is null). */
+function planWithout(staged: readonly Staged[], merge: MergeContext, refused: ReadonlySet<number>): { outcomes: (MergeOutcome | null)[]; writes: number[] } {
+  if (refused.size === 0) return planMerge(staged, merge);
+  const kept = staged.flatMap((_s, index) => (refused.has(index) ? [] : [index]));
+  const boundaryDuplicates = new Set(kept.flatMap((index, at) => (merge.boundaryDuplicates.has(index) ? [at] : [])));
+  const plan = planMerge(kept.map((index) => staged[index] as Staged), { ...merge, boundaryDuplicates });
+  const outcomes: (MergeOutcome | null)[] = staged.map(() => null);
+  plan.outcomes.forEach((outcome, at) => {
+    outcomes[kept[at] as number] = outcome;
+  });
+  return { outcomes, writes: plan.writes.map((at) => kept[at] as number) };
 }
 
 /**
@@ -260,8 +291,7 @@ async function writeIsolatingRefusals(context: CommitContext, tx: BackendTx, spe
 /**
  * A staged record the table refused becomes a dead letter like any rejected record (its fields
  * as they were to be stored, as a CSV row's letter keeps them), so a replay after the table is
- * fixed loads it. It no longer counts as staged. The merge's other choices stand: a record it
- * set aside for this one (an older version of the key) stays set aside.
+ * fixed loads it. It no longer counts as staged (writeMerged plans the merge again without it).
  */
 function refuse(batch: Batch, spec: TargetSpec, s: Staged, message: string): void {
   const file = s.source.slice(0, s.source.length - String(s.line).length - 1);

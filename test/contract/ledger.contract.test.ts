@@ -385,6 +385,25 @@ forEachBackend('contract: ledger', (db, kind) => {
     expect((await listDeadLetters({ db: t.db })).dead_letters).toEqual([]);
   });
 
+  // The merge set a record aside for the one the table then refused: with that one gone, the
+  // record set aside is the key's newest (or first, or last), and lineage must match the table.
+  it.each([
+    ['update', 'id,name,ts\n1,ann,2024-01-01\n1,bobby,2024-01-02\n2,cid,2024-01-01\n', { loaded: 2 }],
+    ['deduplicate', 'id,name,ts\n1,bobby,2024-01-01\n1,ann,2024-01-01\n2,cid,2024-01-01\n', { loaded: 2, skipped_duplicate: 0 }],
+    ['upsert-newer', 'id,name,ts\n1,bobby,2024-01-03\n1,ann,2024-01-02\n1,al,2024-01-01\n2,cid,2024-01-01\n', { loaded: 2, skipped_stale: 1 }],
+  ])('%s: a record set aside for one the table refuses loads in its place', async (strategy, csv, counts) => {
+    const t = db();
+    await userSql(t, 'CREATE TABLE people (id TEXT, name TEXT CHECK (length(name) <= 3), ts TEXT)');
+    const file = path.join(t.dir, 'people.csv');
+    writeFileSync(file, csv);
+    const summary = await run(t, { input: [file], key: 'id', cursor: 'ts', strategy, table: 'people' });
+    expect(summary).toMatchObject({ status: 'succeeded', rejected: 1, dead_letters: 1, target_rows: 2, ...counts });
+    expect((await tableRows(t, 'people')).map((r) => [r.id, r.name]).sort()).toEqual([['1', 'ann'], ['2', 'cid']]);
+    const steps = await withBackend(t, (backend) => backend.ledger.lineageByStep(summary.run_id));
+    expect(steps.find((s) => s.step === 'load')?.count).toBe(2);
+    expect(steps.find((s) => s.step === 'reject')?.count).toBe(1);
+  });
+
   it('one writer per pipeline: a live holder is refused with its name, a dead one is taken over', async () => {
     const t = db();
     const file = path.join(t.dir, 'a.csv');
