@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { findDuplicateName, mayHaveDuplicateNames } from './json-duplicates.js';
+import { findDuplicateName } from './json-duplicates.js';
+import { needsExactCheck } from './json-screen.js';
 
 /** What the decoder does: the cheap check, then the exact one. */
 function duplicateIn(raw: string): string | null {
-  if (!mayHaveDuplicateNames(JSON.parse(raw), raw)) return null;
+  if (!needsExactCheck(JSON.parse(raw), raw)) return null;
   return findDuplicateName(raw)?.field ?? null;
 }
 
@@ -35,5 +36,18 @@ describe('names given twice in one JSON object', () => {
     expect(findDuplicateName('{"a":{"x":1,"x":2}}')?.message).toBe(
       'name "x" inside field a appears twice in one object; expected each name once (JSON.parse would keep the last value and drop the other, so the record is set aside rather than guessed at)',
     );
+  });
+});
+
+describe('the screen every JSON record passes', () => {
+  it.each([
+    ['{"id":1,"name":"a","tags":["x",{"y":null}],"ok":true}', false],
+    ['{"id":1,"id":2}', true],
+    ['{"note":"say \\"hi\\""}', true],
+    ['{"id":9007199254740993}', true],
+    ['{"v":1e309}', true],
+    ['{"v":9007199254740991}', false],
+  ])('sends %s to the exact checks: %s', (raw, sent) => {
+    expect(needsExactCheck(JSON.parse(raw), raw)).toBe(sent);
   });
 });

@@ -3,40 +3,12 @@
  * without a word, so `{"id": 1, "id": 2}` would load as id 2 though the file says both: which one
  * the sender meant is unknown, and the record is set aside instead of guessed at.
  *
- * Cheap first (every record): each name and each string of the parsed value was written between
- * two quotes, and when none of them holds a quote, those are all the text's quotes (a quote inside
- * a string is written \" or \u0022). A text with more quotes than that lost a name. Exact second
- * (those records, and the few whose strings hold quotes): read the text's names object by object.
+ * Only records that json-screen.ts does not clear are read here.
  */
 
 import { isName, stringEnd } from './json-scan.js';
 
 const QUOTE = 34;
-
-/** Whether `raw`, parsed as `value`, may have held a name twice in one object. */
-export function mayHaveDuplicateNames(value: unknown, raw: string): boolean {
-  // NaN (a string holding a quote) compares unequal to any count.
-  return countQuotes(raw) !== delimitingQuotes(value);
-}
-
-function countQuotes(text: string): number {
-  let count = 0;
-  for (let at = text.indexOf('"'); at !== -1; at = text.indexOf('"', at + 1)) count += 1;
-  return count;
-}
-
-/** Two quotes per name and string in `value`; NaN if one holds a quote (then it cannot tell). */
-function delimitingQuotes(value: unknown): number {
-  if (typeof value === 'string') return value.includes('"') ? NaN : 2;
-  if (typeof value !== 'object' || value === null) return 0;
-  let count = 0;
-  if (Array.isArray(value)) {
-    for (const item of value) count += delimitingQuotes(item);
-    return count;
-  }
-  for (const name in value) count += (name.includes('"') ? NaN : 2) + delimitingQuotes((value as Record<string, unknown>)[name]);
-  return count;
-}
 
 export interface DuplicateName {
   /** The record's field it is in: the name itself at the top level, else the field holding it. */

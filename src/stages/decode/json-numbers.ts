@@ -3,9 +3,9 @@
  * silently rounded by JSON.parse, and 1e309 becomes Infinity: loading either would store a value
  * that is not in the file. Such a record becomes an `unsupported_value` problem naming the field.
  *
- * Cheap first (every record): walk the parsed value for numbers at or beyond ±2^53 or infinite.
- * Exact second (rare): find the offending literal in the source text, since the parsed value has
- * already lost it (2^53 itself and 1e20 are exact and pass).
+ * Cheap first (records json-screen.ts did not clear): walk the parsed value for numbers at or
+ * beyond ±2^53 or infinite. Exact second (rare): find the offending literal in the source text,
+ * since the parsed value has already lost it (2^53 itself and 1e20 are exact and pass).
  */
 import { isName, stringEnd } from './json-scan.js';
 

@@ -1,7 +1,8 @@
 /** A parsed JSON value → a record's fields, or the problem that keeps it from being one. */
 import type { Fields } from '../../core/record.js';
-import { findDuplicateName, mayHaveDuplicateNames } from './json-duplicates.js';
+import { findDuplicateName } from './json-duplicates.js';
 import { findUnsafeNumber, hasSuspectNumber } from './json-numbers.js';
+import { needsExactCheck } from './json-screen.js';
 import { Problem } from './problem.js';
 
 export function describeJsonType(value: unknown): string {
@@ -50,6 +51,16 @@ export function syntaxErrorIndex(raw: string, error: unknown): number {
   return low - 1;
 }
 
+/** A number JSON.parse could not keep, or a name given twice: the text says which. */
+function exactProblem(value: object, raw: string, what: string): Problem | null {
+  if (hasSuspectNumber(value)) {
+    const unsafe = findUnsafeNumber(raw);
+    if (unsafe) return new Problem('unsupported_value', unsafe.field, `${what}: ${unsafe.message}`);
+  }
+  const duplicate = findDuplicateName(raw);
+  return duplicate ? new Problem('malformed_row', duplicate.field, `${what}: ${duplicate.message}`) : null;
+}
+
 /**
  * `value` as fields if it is a JSON object whose numbers are all exact and whose names are each
  * given once. `what` names the record in messages, e.g. `line 4` or `line 4: array element 3`.
@@ -58,13 +69,9 @@ export function objectFields(value: unknown, raw: string, what: string): Fields 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return new Problem('malformed_row', null, `${what}: expected a JSON object, found ${describeJsonType(value)}`);
   }
-  if (hasSuspectNumber(value)) {
-    const unsafe = findUnsafeNumber(raw);
-    if (unsafe) return new Problem('unsupported_value', unsafe.field, `${what}: ${unsafe.message}`);
-  }
-  if (mayHaveDuplicateNames(value, raw)) {
-    const duplicate = findDuplicateName(raw);
-    if (duplicate) return new Problem('malformed_row', duplicate.field, `${what}: ${duplicate.message}`);
+  if (needsExactCheck(value, raw)) {
+    const problem = exactProblem(value, raw, what);
+    if (problem !== null) return problem;
   }
   // Keys such as __proto__ are plain data: JSON.parse already made them own properties, and with
   // a null prototype they stay data for every later stage. Re-parenting the parsed object gives
