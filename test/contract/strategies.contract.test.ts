@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { example, forEachBackend, run, tableRows, withBackend } from './backends.js';
+import { example, forEachBackend, run, tableRows, userSql, withBackend } from './backends.js';
 
 forEachBackend('contract: merge strategies', (db) => {
   const etl = { pipeline: 'etl', table: 'customers', pattern: '*.csv', key: 'id' };
@@ -200,6 +200,29 @@ forEachBackend('contract: merge strategies', (db) => {
         expect(one.map((e) => e.step), table).toEqual(c.one);
       }
     }
+  });
+
+  // A user's NUMERIC key column stores CSV's text '1' as the number 1: a later run's record of key
+  // '1' must still find that row, or merge counts a record as loaded that the table's guard keeps
+  // out (a duplicate under deduplicate, a record on the watermark already loaded under upsert-newer).
+  it.each([
+    ['deduplicate', undefined],
+    ['upsert-newer', 'ts'],
+  ])('a NUMERIC key column of a user\'s table, %s: a later run finds its rows under the keys as read', async (strategy, cursor) => {
+    const t = db();
+    await userSql(t, 'CREATE TABLE nums (id NUMERIC, v TEXT, ts TEXT)');
+    const first = path.join(t.dir, 'first.csv');
+    const later = path.join(t.dir, 'later.csv');
+    writeFileSync(first, 'id,v,ts\n1,a,2025-01-02\n2,b,2025-01-01\n');
+    writeFileSync(later, 'id,v,ts\n1,again,2025-01-02\n3,new,2025-01-02\n');
+    const options = { key: 'id', cursor, strategy, table: 'nums' };
+    expect(await run(t, { ...options, input: [first] })).toMatchObject({ loaded: 2 });
+    const summary = await run(t, { ...options, input: [later] });
+    expect(summary).toMatchObject({ loaded: 1, skipped_duplicate: 1, target_rows: 3 });
+    const rows = (await tableRows(t, 'nums')).map((r) => [Number(r.id), r.v]).sort();
+    expect(rows).toEqual([[1, 'a'], [2, 'b'], [3, 'new']]);
+    const one = await withBackend(t, (backend) => backend.queries.lineageForKey('1', { runId: summary.run_id }));
+    expect(one.map((e) => e.step)).toEqual(['stage', 'skip-duplicate']);
   });
 
   it('results do not depend on the batch size (1, 2, 1000) or on slices of a batch (1, 3) for the keyed strategies', async () => {

@@ -133,13 +133,16 @@ export class SqliteTarget {
 
   lookupExisting(table: string, keyColumn: string, keys: readonly unknown[]): ExistingRow[] {
     if (keys.length === 0) return [];
-    const sql = `SELECT t.${quoteIdent(keyColumn)} AS k, t.${META.cursor} AS c, t.${META.runId} AS r, t.${META.seq} AS s
-      FROM ${quoteIdent(table)} t WHERE t.${quoteIdent(keyColumn)} IN (SELECT value FROM json_each(?))`;
+    // Each row comes back with the position of the key that found it, and the key as requested is
+    // returned, not as stored: a NUMERIC column stores the text '1' as 1, and merge must find the
+    // row under the key it planned with.
+    const sql = `SELECT j.key AS i, t.${META.cursor} AS c, t.${META.runId} AS r, t.${META.seq} AS s
+      FROM json_each(?) j JOIN ${quoteIdent(table)} t ON t.${quoteIdent(keyColumn)} = j.value`;
     const hasCursor = this.columnNames(table).has(META.cursor);
     const statement = this.cached(`lookup/${table}/${hasCursor}`, hasCursor ? sql : sql.replace(`t.${META.cursor} AS c`, 'NULL AS c'));
     statement.raw(true).safeIntegers(true);
-    const rows = statement.all(jsonArray(keys)) as [unknown, unknown, bigint, bigint][];
-    return rows.map(([k, c, r, s]) => ({ key: k, cursor: fromSortable(c), runId: Number(r), seq: Number(s) }));
+    const rows = statement.all(jsonArray(keys)) as [bigint, unknown, bigint, bigint][];
+    return rows.map(([i, c, r, s]) => ({ key: keys[Number(i)], cursor: fromSortable(c), runId: Number(r), seq: Number(s) }));
   }
 
   /** The table's column names, as ensureTarget last saw or made them (read once otherwise). */
