@@ -55,6 +55,7 @@ export type WriteMode =
 
 /** What the target holds now for a key, as merge needs it. */
 export interface ExistingRow {
+  /** The key as lookupExisting was given it, not as the table stores it (a NUMERIC column stores '1' as 1). */
   key: unknown;
   cursor: number | string | null;
   runId: number;

@@ -6,13 +6,13 @@ export type FileStatus = 'pending' | 'loading' | 'loaded' | 'unchanged' | 'faile
 
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'interrupted'];
 
-/** The counters of one run. They reconcile: see `reconciles` in pipeline/counters.ts. */
 /** Which dead letters a replay takes up: those of one run, or of one reason. */
 export interface LetterFilter {
   runId?: number;
   reason?: string;
 }
 
+/** One page of waiting dead letters, by id (see Ledger.pendingDeadLetters). */
 export interface LetterPage {
   afterId: number;
   limit: number;
@@ -20,6 +20,7 @@ export interface LetterPage {
   alsoReplayedBy?: number;
 }
 
+/** The counters of one run. They reconcile: see `reconciles` in pipeline/counters.ts. */
 export interface RunCounters {
   files_total: number;
   files_loaded: number;

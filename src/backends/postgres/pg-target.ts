@@ -183,7 +183,6 @@ export class PgTarget {
   }
 
   private async insertRows(table: string, spec: TargetSpec, runId: number, mode: WriteMode, rows: readonly TargetRow[]): Promise<void> {
-    if (rows.length === 0) return;
     await this.serialize(table);
     const columns = writeColumns(spec);
     const chunks = copyChunks(rows, (row) => columns.map((c) => c.value(row, runId)));
