@@ -3,7 +3,9 @@ import type { Backend } from '../backends/backend.js';
 import { isPostgresUrl } from '../backends/open-backend.js';
 import { DEFAULT_LIMITS, type RunSettings } from '../core/settings.js';
 import type { RunFileRow, RunRow, RunStatus } from '../ledger/ledger.js';
+import type { CursorType } from '../stages/watermark/index.js';
 import { isReplayRun, reading, settingsOf, type InspectOptions } from './inspect-common.js';
+import { cursorOf } from './inspect-watermark.js';
 import { isStaleLock } from './lock.js';
 import { pendingReread, type PendingReread } from './rereads.js';
 
@@ -46,7 +48,8 @@ export interface UnfinishedRun {
 
 export interface PipelineStatus {
   pipeline: string;
-  watermark: { cursor: string; type: string; value: string; updated_at: string; run_id: number | null } | null;
+  /** `type` is how the ledger sorts the value (number or timestamp); `cursor_type` the type the runs declare, as `watermark show` gives it. */
+  watermark: { cursor: string; type: string; cursor_type: CursorType; value: string; updated_at: string; run_id: number | null } | null;
   last_run: { id: number; status: RunStatus; started_at: string; finished_at: string | null; error: string | null } | null;
   runs: number;
   unfinished: UnfinishedRun | null;
@@ -78,7 +81,7 @@ async function statusOf(backend: Backend, db: string, pipeline: string): Promise
   const unfinished = await backend.ledger.findUnfinishedRun(pipeline);
   return {
     pipeline,
-    watermark: watermark === null ? null : { cursor: watermark.cursor, type: watermark.type, value: watermark.value, updated_at: watermark.updatedAt, run_id: watermark.runId },
+    watermark: watermark === null ? null : { cursor: watermark.cursor, type: watermark.type, cursor_type: (await cursorOf(backend, pipeline, watermark))?.type ?? 'timestamp', value: watermark.value, updated_at: watermark.updatedAt, run_id: watermark.runId },
     last_run: last === undefined ? null : { id: last.id, status: last.status, started_at: last.startedAt, finished_at: last.finishedAt, error: last.error },
     runs: runs.length,
     unfinished: unfinished === null ? null : await unfinishedRun(backend, db, unfinished),

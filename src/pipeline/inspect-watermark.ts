@@ -53,7 +53,7 @@ export async function showWatermark(options: InspectOptions): Promise<WatermarkI
  * The cursor of the pipeline: the stored watermark's field, typed as the latest run declared
  * it (`--type ts=number`; default timestamp); without a watermark, the latest run's --cursor.
  */
-async function cursorOf(backend: Backend, pipeline: string, stored: WatermarkRow | null): Promise<{ field: string; type: CursorType } | null> {
+export async function cursorOf(backend: Backend, pipeline: string, stored: WatermarkRow | null): Promise<{ field: string; type: CursorType } | null> {
   const latest = (await backend.ledger.listRuns({ pipeline, limit: 1 }))[0];
   const settings = latest === undefined ? {} : settingsOf(latest);
   const runField = settings.cursor === undefined || settings.cursor === null ? null : storedName(settings, settings.cursor);

@@ -97,6 +97,18 @@ describe('on the capstone ledger', () => {
     expect(status).toMatchObject({ pipeline: 'capstone', runs: 2, unfinished: null, dead_letters_waiting: 2, tables: [{ table: 'events', rows: 4 }] });
   });
 
+  it('status and watermark show name a numeric cursor by its declared type', () => {
+    const dir = tempDir('sluice-inspect-int-');
+    const input = path.join(dir, 'a.csv');
+    writeFileSync(input, 'id,version\n1,5\n2,7\n');
+    const intDb = path.join(dir, 'int.db');
+    ok(sluice(['run', '--db', intDb, '--input', input, '--key', 'id', '--cursor', 'version', '--type', 'version=integer', '--strategy', 'upsert-newer', '--quiet']));
+    expect(ok(sluice(['status', '--db', intDb])).stdout).toMatch(/watermark: +version = 7 \(integer; run 1/);
+    expect(ok(sluice(['watermark', 'show', '--db', intDb])).stdout).toMatch(/version +integer +7/);
+    const [status] = json<{ watermark: Record<string, unknown> }[]>(ok(sluice(['status', '--db', intDb, '--json'])));
+    expect(status?.watermark).toMatchObject({ cursor: 'version', type: 'number', cursor_type: 'integer', value: '7' });
+  });
+
   it('lineage --by-step and --key', () => {
     const byStep = ok(sluice(['lineage', '--by-step', '--db', db, '--run', '1']));
     expect(byStep.stdout).toMatch(/reject\s+2/);

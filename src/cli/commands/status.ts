@@ -31,7 +31,7 @@ export function registerStatus(program: Command, setExit: (code: number) => void
 export function formatStatus(s: PipelineStatus, flags: CommonFlags): string {
   const pairs: [string, string][] = [];
   const w = s.watermark;
-  pairs.push(['watermark', w === null ? '(none)' : `${w.cursor} = ${w.value} (${w.type}; ${w.run_id === null ? 'set by hand' : `run ${w.run_id}`}, ${formatInstant(w.updated_at)})`]);
+  pairs.push(['watermark', w === null ? '(none)' : `${w.cursor} = ${w.value} (${w.cursor_type}; ${w.run_id === null ? 'set by hand' : `run ${w.run_id}`}, ${formatInstant(w.updated_at)})`]);
   const last = s.last_run;
   if (last !== null) {
     const took = last.finished_at === null ? '' : `, took ${formatDuration(Date.parse(last.finished_at) - Date.parse(last.started_at))}`;
