@@ -81,17 +81,20 @@ export function displayValue(value: unknown): string {
 /**
  * Identity of a key value as the database compares it: text and numbers differ (`'1'` is not
  * `1`), a number and a BigInt of the same value are the same, booleans are stored as 1/0.
+ * Text, nearly every key, is its own identity (no new string per record); the others start with
+ * U+0000, which text then cannot (a field holding it is rejected before merge; should one start
+ * with it anyway, it gets a prefix too).
  */
 export function keyIdentity(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      return `s:${value}`;
+      return value.charCodeAt(0) === 0 ? `\u0000s:${value}` : value;
     case 'number':
     case 'bigint':
-      return `n:${String(value)}`;
+      return `\u0000n:${String(value)}`;
     case 'boolean':
-      return value ? 'n:1' : 'n:0';
+      return value ? '\u0000n:1' : '\u0000n:0';
     default:
-      return `j:${displayValue(value)}`;
+      return `\u0000j:${displayValue(value)}`;
   }
 }

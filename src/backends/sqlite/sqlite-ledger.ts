@@ -325,7 +325,13 @@ export class SqliteLedgerTx implements LedgerTx {
 
   async insertLineage(runId: number, entries: readonly LineageEntry[]): Promise<void> {
     const into = '_sluice_lineage (run_id, file_id, line, key, step)';
-    insertChunked(entries, 5, (rows) => this.statement(into, rows, 5), (e, params) => params.push(runId, e.fileId, e.line, e.key, e.step));
+    insertChunked(entries, 5, (rows) => this.statement(into, rows, 5), (e, params) => {
+      params.add(runId);
+      params.add(e.fileId);
+      params.add(e.line);
+      params.add(e.key);
+      params.add(e.step);
+    });
   }
 
   async discardLoads(runId: number): Promise<void> {
@@ -339,7 +345,7 @@ export class SqliteLedgerTx implements LedgerTx {
       letters,
       10,
       (rows) => this.statement(columns, rows, 10),
-      (d, params) => params.push(runId, pipeline, d.fileId, d.file, d.line, d.raw, d.reason, d.field, d.message, createdAt),
+      (d, params) => params.addAll([runId, pipeline, d.fileId, d.file, d.line, d.raw, d.reason, d.field, d.message, createdAt]),
     );
   }
 

@@ -185,11 +185,13 @@ export class SqliteTarget {
       (row, params) => {
         for (let i = 0; i < names.length; i += 1) {
           const value = row.values[i];
-          params.push(real[i] === true && typeof value === 'number' ? value : toSqlValue(value));
+          params.add(real[i] === true && typeof value === 'number' ? value : toSqlValue(value));
         }
-        params.push(runId, row.source, row.seq);
-        if (spec.cursor !== null) params.push(row.cursor);
-        if (spec.rowHash) params.push(row.rowHash);
+        params.add(runId);
+        params.add(row.source);
+        params.add(row.seq);
+        if (spec.cursor !== null) params.add(row.cursor);
+        if (spec.rowHash) params.add(row.rowHash);
       },
       progress,
     );

@@ -49,7 +49,7 @@ export interface MergeContext {
  * The writes are what the target must end up with; the backend applies them with guards.
  */
 export function planMerge(candidates: readonly MergeCandidate[], context: MergeContext): MergePlan {
-  const state = new Map<string, ExistingState>();
+  // A key's state within the batch is its last loaded candidate (this run's): no object per load.
   const lastWrite = new Map<string, number>();
   const outcomes: MergeOutcome[] = [];
   const writes: number[] = [];
@@ -61,32 +61,39 @@ export function planMerge(candidates: readonly MergeCandidate[], context: MergeC
       if (outcome === 'load') writes.push(index);
       return;
     }
-    const current = state.get(key) ?? context.existing.get(key);
-    const outcome = judge(candidate, current, context);
+    const outcome = judgeKey(candidate, key, candidates, lastWrite, context);
     outcomes.push(outcome);
-    if (outcome === 'load') {
-      state.set(key, { cursor: candidate.cursor, runId: context.runId, seq: candidate.seq });
-      lastWrite.set(key, index);
-    }
+    if (outcome === 'load') lastWrite.set(key, index);
   });
   if (context.keyed) writes.push(...[...lastWrite.values()].sort((a, b) => a - b));
   return { outcomes, writes };
 }
 
-function judge(candidate: MergeCandidate, current: ExistingState | undefined, context: MergeContext): MergeOutcome {
-  if (current === undefined) return 'load';
+/** A candidate against its key's last load in the batch, else against what the table holds. */
+function judgeKey(candidate: MergeCandidate, key: string, candidates: readonly MergeCandidate[], lastWrite: ReadonlyMap<string, number>, context: MergeContext): MergeOutcome {
+  const last = lastWrite.get(key);
+  if (last !== undefined) {
+    const loaded = candidates[last] as MergeCandidate;
+    return judge(candidate, loaded.cursor, context.runId, loaded.seq, context);
+  }
+  const stored = context.existing.get(key);
+  return stored === undefined ? 'load' : judge(candidate, stored.cursor, stored.runId, stored.seq, context);
+}
+
+/** A candidate against the key's current state: its cursor, the run that wrote it, its seq. */
+function judge(candidate: MergeCandidate, cursor: number | string | null, runId: number, seq: number, context: MergeContext): MergeOutcome {
   // Loaded by an earlier run whose watermark this record sits on: already there.
-  const loadedBefore = current.runId !== context.runId && current.cursor !== null && current.cursor === candidate.cursor;
+  const loadedBefore = runId !== context.runId && cursor !== null && cursor === candidate.cursor;
   if (candidate.boundary && loadedBefore) return 'skip-duplicate';
   switch (context.strategy) {
     case 'deduplicate':
       // An earlier record of the same run that landed later (parallel workers) is displaced.
-      return current.runId === context.runId && current.seq > candidate.seq ? 'load' : 'skip-duplicate';
+      return runId === context.runId && seq > candidate.seq ? 'load' : 'skip-duplicate';
     case 'upsert-newer':
-      if (candidate.cursor === null || current.cursor === null) return 'load';
-      if (candidate.cursor !== current.cursor) return candidate.cursor > current.cursor ? 'load' : 'skip-stale';
+      if (candidate.cursor === null || cursor === null) return 'load';
+      if (candidate.cursor !== cursor) return candidate.cursor > cursor ? 'load' : 'skip-stale';
       // Equal cursors: the first seen wins, as for deduplicate (parallel workers land in any order).
-      return current.runId === context.runId && current.seq > candidate.seq ? 'load' : 'skip-duplicate';
+      return runId === context.runId && seq > candidate.seq ? 'load' : 'skip-duplicate';
     case 'append':
     case 'update':
     case 'replace':
