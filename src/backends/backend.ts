@@ -40,7 +40,9 @@ export interface TargetRow {
   rowHash: string | null;
   /** Order of the record within the run: file ordinal * 2^32 + position. */
   seq: number;
-  source: string;
+  /** Where the record comes from, stored as `file:line` in `_sluice_source` (joined by the backend). */
+  file: string;
+  line: number;
 }
 
 export type WriteMode =

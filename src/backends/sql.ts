@@ -28,7 +28,11 @@ export function rowsPerStatement(paramsPerRow: number, maxParams: number, cap = 
 }
 
 export function placeholders(rows: number, perRow: number): string {
-  const row = `(${new Array<string>(perRow).fill('?').join(',')})`;
+  return repeatRow(rows, `(${new Array<string>(perRow).fill('?').join(',')})`);
+}
+
+/** A multi-row VALUES list: `row` (one row's parenthesized expressions) `rows` times. */
+export function repeatRow(rows: number, row: string): string {
   return new Array<string>(rows).fill(row).join(',');
 }
 

@@ -294,14 +294,13 @@ async function writeIsolatingRefusals(context: CommitContext, tx: BackendTx, spe
  * fixed loads it. It no longer counts as staged (writeMerged plans the merge again without it).
  */
 function refuse(batch: Batch, spec: TargetSpec, s: Staged, message: string): void {
-  const file = s.source.slice(0, s.source.length - String(s.line).length - 1);
   const raw = safeJson(Object.fromEntries(spec.columns.map((column, i) => [column.name, s.values[i] ?? null])));
   batch.count('staged', -1);
   batch.count('lineage_entries', -1); // its implied `stage` (see writeSlice)
   // A replayed letter whose record the table refuses stays waiting.
   const replayed = batch.replayed.findIndex((letter) => letter.fileId === s.fileId && letter.line === s.line);
   if (replayed >= 0) batch.replayed.splice(replayed, 1);
-  batch.reject({ fileId: s.fileId, file, line: s.line, raw }, { reason: 'refused_by_table', field: null, message }, s.lineageKey);
+  batch.reject({ fileId: s.fileId, file: s.file, line: s.line, raw }, { reason: 'refused_by_table', field: null, message }, s.lineageKey);
 }
 
 function lineage(s: Staged, step: LineageEntry['step']): LineageEntry {

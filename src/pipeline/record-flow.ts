@@ -110,7 +110,7 @@ function stageOne(flow: RecordFlow, file: FileContext, record: DecodedRecord, fi
     boundary,
     rowHash: flow.rowHash ? hashFields(fields) : null,
     seq: file.ordinal * SEQ_FILE_STRIDE + record.position,
-    source: `${file.path}:${record.line}`,
+    file: file.path,
     fileId: file.fileId,
     line: record.line,
     lineageKey,

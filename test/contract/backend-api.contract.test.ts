@@ -18,7 +18,7 @@ const SPEC: TargetSpec = {
 
 /** Values in SPEC's column order. */
 function row(id: unknown, v: string, seq: number): TargetRow {
-  return { values: [id, v], key: id, cursor: null, rowHash: null, seq, source: `test:${seq}` };
+  return { values: [id, v], key: id, cursor: null, rowHash: null, seq, file: 'test', line: seq };
 }
 
 async function write(backend: Backend, rows: TargetRow[], runId = 1): Promise<void> {

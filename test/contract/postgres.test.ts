@@ -91,7 +91,7 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
   it('a server error is one line naming its SQLSTATE, and its transaction leaves nothing', async () => {
     const backend = await openBackend(pg.url);
     const spec: TargetSpec = { table: 'typed', columns: [{ name: 'id', type: 'any' }, { name: 'n', type: 'integer' }], key: 'id', cursor: null, rowHash: false };
-    const row = (id: string, n: unknown): TargetRow => ({ values: [id, n], key: id, cursor: null, rowHash: null, seq: 1, source: 'test:1' });
+    const row = (id: string, n: unknown): TargetRow => ({ values: [id, n], key: id, cursor: null, rowHash: null, seq: 1, file: 'test', line: 1 });
     try {
       await backend.transaction(async (tx) => {
         await tx.ensureTarget(spec);
@@ -109,7 +109,7 @@ describe.skipIf(!HAVE_PG)(HAVE_PG ? 'PostgreSQL backend' : `PostgreSQL backend [
 
   it('a key lookup probes the key index, never scans the table (a batch of 1,000 keys once got a hash join over the whole table)', async () => {
     const spec: TargetSpec = { table: 'keyed', columns: [{ name: 'id', type: 'any' }], key: 'id', cursor: 'text', rowHash: false };
-    const row = (i: number): TargetRow => ({ values: [`k${i}`], key: `k${i}`, cursor: '2025-01-01', rowHash: null, seq: i, source: `test:${i}` });
+    const row = (i: number): TargetRow => ({ values: [`k${i}`], key: `k${i}`, cursor: '2025-01-01', rowHash: null, seq: i, file: 'test', line: i });
     const scans = async (): Promise<{ seq: number; idx: number }> => {
       const [stats] = await pg.query<{ seq: number; idx: number }>("SELECT seq_scan::int AS seq, idx_scan::int AS idx FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'keyed'", [pg.schema]);
       return stats as { seq: number; idx: number };

@@ -13,7 +13,7 @@ export function writeColumns(spec: TargetSpec): WriteColumn[] {
   const columns: WriteColumn[] = spec.columns.map((c, i) => ({ physical: physicalName(c.name), value: (row: TargetRow) => row.values[i] }));
   columns.push(
     { physical: META.runId, value: (_row, runId) => runId },
-    { physical: META.source, value: (row) => row.source },
+    { physical: META.source, value: (row) => `${row.file}:${row.line}` },
     { physical: META.seq, value: (row) => row.seq },
   );
   if (spec.cursor !== null) columns.push({ physical: META.cursor, value: (row) => row.cursor });

@@ -7,7 +7,7 @@ import { openSqlite } from './connection.js';
 import { SqliteTarget } from './sqlite-target.js';
 
 function row(values: unknown[], seq: number): TargetRow {
-  return { values, key: values[0], cursor: null, rowHash: null, seq, source: `t.csv:${seq + 1}` };
+  return { values, key: values[0], cursor: null, rowHash: null, seq, file: 't.csv', line: seq + 1 };
 }
 
 describe('SqliteTarget.writeRows', () => {

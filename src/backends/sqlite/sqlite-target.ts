@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { SluiceError } from '../../core/errors.js';
 import type { RowBatch } from '../../core/row-batch.js';
 import { RowsRefused, type ColumnSpec, type ColumnType, type ExistingRow, type TargetRow, type TargetSpec, type WriteMode } from '../backend.js';
-import { META, isMetaColumn, metaColumns, placeholders, quoteIdent } from '../sql.js';
+import { META, isMetaColumn, metaColumns, quoteIdent, repeatRow } from '../sql.js';
 import { insertChunked } from './chunked.js';
 import type { Db } from './connection.js';
 
@@ -180,7 +180,7 @@ export class SqliteTarget {
     const real = spec.columns.map((c) => c.type === 'real');
     insertChunked(
       rows,
-      columns.length,
+      columns.length + 1, // the source takes two: file and line
       (count) => this.upsertStatement(table, spec, mode, columns, count),
       (row, params) => {
         for (let i = 0; i < names.length; i += 1) {
@@ -188,7 +188,8 @@ export class SqliteTarget {
           params.add(real[i] === true && typeof value === 'number' ? value : toSqlValue(value));
         }
         params.add(runId);
-        params.add(row.source);
+        params.add(row.file);
+        params.add(row.line);
         params.add(row.seq);
         if (spec.cursor !== null) params.add(row.cursor);
         if (spec.rowHash) params.add(row.rowHash);
@@ -201,7 +202,10 @@ export class SqliteTarget {
     const id = `upsert/${table}/${mode}/${columns.length}/${rows}`;
     const cached = this.statements.get(id);
     if (cached) return cached;
-    const insert = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES ${placeholders(rows, columns.length)}`;
+    // SQLite joins the source's file and line (a number binds as REAL: cast, or line 7 reads 7.0):
+    // one string per row less for JavaScript to build.
+    const row = `(${columns.map((c) => (c === META.source ? "? || ':' || CAST(? AS INTEGER)" : '?')).join(', ')})`;
+    const insert = `INSERT INTO ${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')}) VALUES ${repeatRow(rows, row)}`;
     return this.cached(id, insert + conflictClause(spec, mode, columns));
   }
 
