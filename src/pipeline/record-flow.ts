@@ -32,6 +32,8 @@ export interface FileContext {
   format: Format;
   /** Fields this file's records had, to report the target columns it lacks. */
   seen: Set<string>;
+  /** The shape (DecodedRecord.shape) of the last record staged: its fields are in `seen` and the columns. */
+  staged?: readonly string[];
 }
 
 const SEQ_FILE_STRIDE = 2 ** 32;
@@ -45,9 +47,10 @@ export function routeRecord(flow: RecordFlow, file: FileContext, record: Decoded
     batch.reject({ fileId: file.fileId, file: file.path, line: record.line, raw: record.raw }, problem, null);
     return;
   }
-  const normalized = flow.normalizer.normalize(record.fields, file.path);
-  // The hot path (no transform) allocates nothing per record beyond the staged row.
-  if (flow.transform === null) return stageOne(flow, file, record, normalized, batch);
+  const normalized = flow.normalizer.normalize(record.fields, file.path, record.shape);
+  // The hot path (no transform) allocates nothing per record beyond the staged row. The record
+  // keeps its shape unless normalizing renamed a field (a new object then).
+  if (flow.transform === null) return stageOne(flow, file, record, normalized, batch, normalized === record.fields ? record.shape : undefined);
   const context = { file: file.path, line: record.line, index: record.position - 1 };
   const result = applyTransform(flow.transform, normalized, context);
   if (!result.ok) return rejectRecord(file, record, batch, { reason: 'transform_error', field: null, message: result.message }, null);
@@ -82,7 +85,7 @@ function rejectRecord(file: FileContext, record: DecodedRecord, batch: Batch, re
   batch.reject({ fileId: file.fileId, file: file.path, line: record.line, raw: rawText(record, file.format) }, rejection, key);
 }
 
-function stageOne(flow: RecordFlow, file: FileContext, record: DecodedRecord, fields: Fields, batch: Batch): void {
+function stageOne(flow: RecordFlow, file: FileContext, record: DecodedRecord, fields: Fields, batch: Batch, shape?: readonly string[]): void {
   const rejection = validateRecord(fields, flow.rules);
   const keyValue = flow.key === null ? null : keyOf(flow, fields);
   const lineageKey = keyValue === null || keyValue === undefined || keyValue === '' ? null : displayKey(keyValue);
@@ -99,8 +102,12 @@ function stageOne(flow: RecordFlow, file: FileContext, record: DecodedRecord, fi
     cursor = verdict.cursor;
     boundary = verdict.boundary;
   }
-  for (const name in fields) file.seen.add(name);
-  flow.columns.observe(fields);
+  // Fields of the shape staged last are known already (a CSV file's records share one).
+  if (shape === undefined || shape !== file.staged) {
+    for (const name in fields) file.seen.add(name);
+    flow.columns.observe(fields);
+    file.staged = shape;
+  }
   batch.stage({
     values: flow.columns.valuesOf(fields),
     key: keyValue,

@@ -153,6 +153,7 @@ export class CsvParser implements RecordParser {
       endOffset: this.options.seekable ? bytes.at(next) : null,
       endLine: this.line + newlines,
       raw,
+      shape: this.names as string[],
     };
     if (problem) record.problem = { reason: 'malformed_row', field: null, message: problem };
     out.push(record);

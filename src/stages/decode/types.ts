@@ -22,6 +22,11 @@ export interface DecodedRecord {
   endLine: number;
   /** The record's source text, kept for dead letters. */
   raw: string;
+  /**
+   * The fields' names in order, one array shared by every record built from the same header
+   * (CSV): records of one shape have the same fields. Absent where records may differ (JSON).
+   */
+  shape?: readonly string[];
   /** Set when the record cannot be used: it becomes a dead letter, the file goes on. */
   problem?: { reason: 'malformed_row' | 'unsupported_value'; field: string | null; message: string };
 }

@@ -9,6 +9,22 @@ describe('Normalizer', () => {
     expect(n.normalize(toFields({ name: '  x ' }), 'f')).toEqual({ name: 'x' });
   });
 
+  it('records of one shape: clean names keep the object and get trimmed values; others are rebuilt', () => {
+    const n = new Normalizer(true, () => {});
+    const clean = ['id', 'name'];
+    const first = toFields({ id: ' 1 ', name: 'a ' });
+    expect(n.normalize(first, 'f', clean)).toBe(first);
+    expect(first).toEqual({ id: '1', name: 'a' });
+    const second = toFields({ id: '2', name: ' b' });
+    expect(n.normalize(second, 'f', clean)).toEqual({ id: '2', name: 'b' });
+    const messy = [' ID', 'Name'];
+    const record = toFields({ ' ID': ' 3', Name: 'c' });
+    const normalized = n.normalize(record, 'f', messy);
+    expect(normalized).not.toBe(record);
+    expect(normalized).toEqual({ id: '3', name: 'c' });
+    expect(n.normalize(toFields({ ' ID': '4', Name: 'd' }), 'f', messy)).toEqual({ id: '4', name: 'd' });
+  });
+
   it('keeps colliding keys apart and reports it once', () => {
     const warnings: string[] = [];
     const n = new Normalizer(true, (m) => warnings.push(m));
