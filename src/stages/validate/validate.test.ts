@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toFields } from '../../core/record.js';
 import { coerce } from './coerce.js';
@@ -74,6 +75,23 @@ describe('coerce', () => {
     expect(coerce('12345678901234567890.5', 'number', 'n')).toEqual({ ok: true, value: Number('12345678901234567890.5') });
     expect(coerce('1e20', 'number', 'n')).toEqual({ ok: true, value: 1e20 });
     expect(beyond('1e400')).toContain('a finite number');
+  });
+
+  it('reads as a number exactly the decimal syntax, nothing Number() would take beyond it', () => {
+    const decimal = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+    const text = fc.string({ unit: fc.constantFrom('0', '1', '9', '+', '-', '.', 'e', 'E', ' ', 'x', 'b', 'o', 'I', '_', '\t', 'n'), maxLength: 8 });
+    fc.assert(
+      fc.property(text, (value) => {
+        if (value.trim() === '') return; // blank: not coerced (a missing value)
+        const result = coerce(value, 'number', 'n');
+        const expected = decimal.test(value) && Number.isFinite(Number(value));
+        expect(result.ok, JSON.stringify(value)).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+    for (const other of ['0x1F', '0b1', '0o7', ' 1', '1 ', 'Infinity', '-Infinity', '1_000', '1.2.3', 'e5', '+-1', '.', '1e']) {
+      expect(coerce(other, 'number', 'n').ok, other).toBe(false);
+    }
   });
 
   it('refuses non-finite numbers', () => {
