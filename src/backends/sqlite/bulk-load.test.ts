@@ -39,7 +39,7 @@ describe('bulkLoad on SQLite', () => {
       const afterFirst = durabilitySettings(db).synchronous;
       for (let c = 1; c < 4; c += 1) await commitRows(backend, c * 2000);
       const during = durabilitySettings(db).synchronous;
-      // The loader's own checkpoint comes at 8,000 pages: the file grows because the thread
+      // The loader's own checkpoint comes at 24,000 pages: the file grows because the thread
       // folded the log in.
       return { before, afterFirst, during, grew: await fileGrows(file, sizeBefore, 10_000) };
     });
