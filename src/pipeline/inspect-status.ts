@@ -48,7 +48,10 @@ export interface UnfinishedRun {
 
 export interface PipelineStatus {
   pipeline: string;
-  /** `type` is how the ledger sorts the value (number or timestamp); `cursor_type` the type the runs declare, as `watermark show` gives it. */
+  /**
+   * `type` is how the ledger sorts the value (number or timestamp); `cursor_type` the type the
+   * runs declare (integer, number, timestamp), as `watermark show` gives it.
+   */
   watermark: { cursor: string; type: string; cursor_type: CursorType; value: string; updated_at: string; run_id: number | null } | null;
   last_run: { id: number; status: RunStatus; started_at: string; finished_at: string | null; error: string | null } | null;
   runs: number;

@@ -31,9 +31,11 @@ describe('insertChunked', () => {
     expect(db.prepare('SELECT a, b FROM t').all()).toEqual([{ a: 2, b: 'x' }]);
   });
 
-  it('refuses a row that gives too few values instead of reusing the last statement\'s', () => {
+  it('refuses a row that gives too few or too many values, and the next statement is unharmed', () => {
     const { statementFor } = setup();
     insertChunked([{ a: 1, b: 'x' }], 2, statementFor, (row, params) => params.addAll([row.a, row.b]));
     expect(() => insertChunked([{ a: 2 }], 2, statementFor, (row, params) => params.add(row.a))).toThrow('1 given, 2 expected');
+    expect(() => insertChunked([{ a: 3 }], 2, statementFor, (row, params) => params.addAll([row.a, 'x', 'y']))).toThrow('more than 2 given');
+    insertChunked([{ a: 4, b: 'z' }], 2, statementFor, (row, params) => params.addAll([row.a, row.b]));
   });
 });
