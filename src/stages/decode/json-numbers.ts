@@ -13,9 +13,14 @@ const LIMIT = 2 ** 53;
 const BIG_LIMIT = 2n ** 53n;
 const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
+/** A parsed number at or beyond ±2^53, or not finite, may not be what its literal says. */
+export function isSuspectNumber(value: number): boolean {
+  return !(value > -LIMIT && value < LIMIT);
+}
+
 /** True if some number in `value` might not be what its literal says. */
 export function hasSuspectNumber(value: unknown): boolean {
-  if (typeof value === 'number') return !(value > -LIMIT && value < LIMIT);
+  if (typeof value === 'number') return isSuspectNumber(value);
   if (typeof value !== 'object' || value === null) return false;
   if (Array.isArray(value)) {
     for (const item of value) if (hasSuspectNumber(item)) return true;

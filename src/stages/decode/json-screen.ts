@@ -8,8 +8,7 @@
  * string lost no name; one with more either lost one or holds \", and is read to tell which.
  */
 
-/** Numbers at or beyond ±2^53 may not be what their literal says. */
-const LIMIT = 2 ** 53;
+import { isSuspectNumber } from './json-numbers.js';
 
 /** Whether `raw`, parsed as `value`, needs the exact checks. */
 export function needsExactCheck(value: unknown, raw: string): boolean {
@@ -26,7 +25,7 @@ function countQuotes(text: string): number {
 /** Two quotes per name and string in `value`; NaN if a number in it is suspect. */
 function clearedQuotes(value: unknown): number {
   if (typeof value === 'string') return 2;
-  if (typeof value === 'number') return value > -LIMIT && value < LIMIT ? 0 : NaN;
+  if (typeof value === 'number') return isSuspectNumber(value) ? NaN : 0;
   if (typeof value !== 'object' || value === null) return 0;
   let count = 0;
   if (Array.isArray(value)) {

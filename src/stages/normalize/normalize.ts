@@ -22,22 +22,19 @@ export class Normalizer {
    */
   normalize(fields: Fields, file: string, shape?: readonly string[]): Fields {
     if (!this.enabled) return fields;
-    if (shape !== undefined && this.isClean(shape)) {
-      for (const key of shape) {
-        const value = fields[key];
-        if (typeof value === 'string') fields[key] = value.trim();
-      }
-      return fields;
-    }
     // Most drops already have clean keys: then only values are trimmed, in place, with no copy.
-    for (const key in fields) {
-      if (this.nameOf(key) !== key) return this.rebuild(fields, file);
-    }
+    const clean = shape !== undefined ? this.isClean(shape) : this.hasCleanKeys(fields);
+    if (!clean) return this.rebuild(fields, file);
     for (const key in fields) {
       const value = fields[key];
       if (typeof value === 'string') fields[key] = value.trim();
     }
     return fields;
+  }
+
+  private hasCleanKeys(fields: Fields): boolean {
+    for (const key in fields) if (this.nameOf(key) !== key) return false;
+    return true;
   }
 
   private isClean(shape: readonly string[]): boolean {
